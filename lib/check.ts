@@ -1,0 +1,76 @@
+/**
+ * One check: ask the target's endpoints under one deadline and decide.
+ */
+
+import { ask, type Probe } from "./probe.ts";
+import type { Target } from "./target.ts";
+import type { CheckMode } from "./options.ts";
+import {
+  combine,
+  decideHealth,
+  decideLeader,
+  type Verdict,
+} from "./verdict.ts";
+
+/** The endpoint paths the check may ask. */
+export const LEADER_PATH = "/v1/sys/leader";
+export const HEALTH_PATH = "/v1/sys/health";
+
+/** What one check saw and concluded. */
+export interface Outcome {
+  verdict: Verdict;
+  probes: Probe[];
+}
+
+/**
+ * Asks the endpoints `mode` names, in parallel, all bounded by one deadline
+ * of `timeoutMs` that covers connecting, headers and body.
+ */
+export async function runCheck(
+  target: Target,
+  mode: CheckMode,
+  timeoutMs: number,
+): Promise<Outcome> {
+  const client = createClient(target);
+  const deadline = AbortSignal.timeout(timeoutMs);
+  const probe = (path: string) =>
+    ask(target, path, client, deadline, timeoutMs);
+
+  if (mode === "leader") {
+    const leader = await probe(LEADER_PATH);
+    return { verdict: decideLeader(leader), probes: [leader] };
+  }
+  if (mode === "health") {
+    const health = await probe(HEALTH_PATH);
+    return { verdict: decideHealth(health), probes: [health] };
+  }
+  const [leader, health] = await Promise.all([
+    probe(LEADER_PATH),
+    probe(HEALTH_PATH),
+  ]);
+  return {
+    verdict: combine(decideLeader(leader), decideHealth(health)),
+    probes: [leader, health],
+  };
+}
+
+/**
+ * A client that dials the target itself: an explicit TCP transport, so that
+ * proxy variables in keepalived's environment cannot reroute the check.
+ */
+function createClient(target: Target): Deno.HttpClient {
+  if (target.scheme === "http") {
+    return Deno.createHttpClient({
+      proxy: {
+        transport: "tcp",
+        hostname: target.hostname.includes(":")
+          ? `[${target.hostname}]`
+          : target.hostname,
+        port: target.port,
+      },
+    });
+  }
+  // TODO: https still obeys HTTPS_PROXY/ALL_PROXY from the environment,
+  // because the TCP transport does not speak TLS; the check may be rerouted.
+  return Deno.createHttpClient({});
+}

@@ -1,0 +1,122 @@
+/**
+ * The command line program: parse, resolve the target, check, report, and
+ * turn the verdict into an exit status.
+ */
+
+import { runCheck } from "./check.ts";
+import { SetupError, UsageError } from "./errors.ts";
+import { helpText } from "./help.ts";
+import { type Options, parseOptions } from "./options.ts";
+import { debugReport, jsonReport, print, type Run, say } from "./report.ts";
+import { resolveTarget, type Target } from "./target.ts";
+import { VERSION } from "./version.ts";
+import type { State } from "./verdict.ts";
+
+/** Exit statuses: keepalived reads only zero and non-zero. */
+export const EXIT_ACTIVE = 0;
+export const EXIT_NOT_ACTIVE = 1;
+export const EXIT_USAGE = 2;
+
+/** Runs the program with `args` and returns its exit status. */
+export async function main(args: readonly string[]): Promise<number> {
+  const started = performance.now();
+
+  let options: Options;
+  try {
+    options = parseOptions(args);
+  } catch (error: unknown) {
+    if (!(error instanceof UsageError)) throw error;
+    say(error.message);
+    const json = args.includes("--json");
+    if (json) reportSetup(error.message, "usage_error", EXIT_USAGE, started);
+    return EXIT_USAGE;
+  }
+  if (options.help) {
+    print(helpText());
+    return EXIT_ACTIVE;
+  }
+  if (options.version) {
+    print(VERSION);
+    return EXIT_ACTIVE;
+  }
+
+  let target: Target;
+  try {
+    target = resolveTarget(options.url);
+  } catch (error: unknown) {
+    if (!(error instanceof SetupError)) throw error;
+    say(error.message);
+    if (options.json) {
+      reportSetup(error.message, "setup_error", EXIT_NOT_ACTIVE, started);
+    }
+    return EXIT_NOT_ACTIVE;
+  }
+
+  const permission = netPermissionProblem(target);
+  if (permission) {
+    say(permission);
+    if (options.json) {
+      reportSetup(permission, "not_permitted", EXIT_NOT_ACTIVE, started);
+    }
+    return EXIT_NOT_ACTIVE;
+  }
+
+  // The deadline aborts the request itself; this guard only makes sure the
+  // process can never outlive it by much, whatever the runtime is doing.
+  const guard = setTimeout(() => {
+    say(`gave up after ${options.timeoutMs / 1000} s: exiting not active`);
+    Deno.exit(EXIT_NOT_ACTIVE);
+  }, options.timeoutMs + GUARD_SLACK_MS);
+  Deno.unrefTimer(guard);
+
+  const outcome = await runCheck(target, options.check, options.timeoutMs);
+  const exit = outcome.verdict.active ? EXIT_ACTIVE : EXIT_NOT_ACTIVE;
+  const run: Run = {
+    target,
+    check: options.check,
+    timeoutMs: options.timeoutMs,
+    elapsedMs: elapsedSince(started),
+    exit,
+    warnings: [],
+  };
+  if (options.debug) debugReport(run, outcome);
+  if (options.json) jsonReport(run, outcome);
+  return exit;
+}
+
+/** How long past the deadline the process may live before it is cut off. */
+const GUARD_SLACK_MS = 250;
+
+function netPermissionProblem(target: Target): string | undefined {
+  const host = target.hostname.includes(":")
+    ? `[${target.hostname}]:${target.port}`
+    : `${target.hostname}:${target.port}`;
+  const granted = Deno.permissions.querySync({ name: "net", host });
+  if (granted.state === "granted") return undefined;
+  return `Network access to '${host}' is not allowed: run with --allow-net=${host}`;
+}
+
+function reportSetup(
+  message: string,
+  state: State,
+  exit: number,
+  started: number,
+): void {
+  jsonReport(
+    {
+      check: "none",
+      timeoutMs: 0,
+      elapsedMs: elapsedSince(started),
+      exit,
+      warnings: [],
+    },
+    {
+      verdict: { active: false, state, reason: message },
+      probes: [],
+    },
+  );
+}
+
+function elapsedSince(started: number): number {
+  return Math.round((performance.now() - started) * 10) / 10;
+}

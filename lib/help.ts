@@ -1,0 +1,51 @@
+/** The `--help` text: every flag, the variables read, exit codes, permissions. */
+
+import { DEFAULT_TIMEOUT_MS } from "./options.ts";
+import { PROGRAM, VERSION } from "./version.ts";
+
+/** Returns the help text. */
+export function helpText(): string {
+  return `${PROGRAM} ${VERSION}
+Exits 0 only when the local Vault or OpenBao says this node is the active HA
+node; exits non-zero in every other case. Meant as a keepalived vrrp_script.
+
+Usage: ${PROGRAM} [options]
+
+Options:
+  -u, --url URL          Vault address (wins over VAULT_ADDR), e.g.
+                         https://127.0.0.1:8200 or http://host:8200/prefix
+  -t, --timeout SECONDS  Deadline for the whole request, body included;
+                         fractions allowed (default ${
+    DEFAULT_TIMEOUT_MS / 1000
+  })
+      --check MODE       leader: GET /v1/sys/leader, active when ha_enabled
+                         and is_self are true (default);
+                         health: GET /v1/sys/health, active only on 200;
+                         both: both must say active
+  -d, --debug            Explain the run on stderr: target, request, answer,
+                         time taken and verdict
+      --json             Print one JSON line with the same facts on stdout
+      --cacert FILE      CA certificate (PEM) to verify Vault's certificate
+      --capath DIR       Directory of CA certificates (PEM)
+      --cert FILE        Client certificate (PEM), with --key
+      --key FILE         Client private key (PEM), with --cert
+      --tls-server-name NAME
+                         Name to send and verify instead of the URL's host
+      --tls-skip-verify  Do not verify Vault's certificate (unsafe)
+  -h, --help             Show this help
+      --version          Show the version
+
+Environment:
+  VAULT_ADDR             Vault address when --url is not given
+
+Exit status:
+  0  this node is the active node
+  1  not active, or unable to tell (down, sealed, standby, timeout, ...)
+  2  command-line mistake
+
+Permissions (Deno):
+  --allow-env=VAULT_ADDR  read the address (not needed with --url)
+  --allow-net             reach Vault; narrow it to the target, e.g.
+                          --allow-net=127.0.0.1:8200
+`;
+}

@@ -1,0 +1,144 @@
+/**
+ * The command line: what the operator asked for, parsed without `node:util`
+ * because starting Node compatibility would cost every run several
+ * milliseconds and megabytes.
+ */
+
+import { UsageError } from "./errors.ts";
+
+/** Which of Vault's endpoints decide whether this node is active. */
+export type CheckMode = "leader" | "health" | "both";
+
+/** Everything the command line can set. */
+export interface Options {
+  url?: string;
+  timeoutMs: number;
+  check: CheckMode;
+  debug: boolean;
+  json: boolean;
+  help: boolean;
+  version: boolean;
+  cacert?: string;
+  capath?: string;
+  cert?: string;
+  key?: string;
+  tlsServerName?: string;
+  tlsSkipVerify?: boolean;
+}
+
+/**
+ * The deadline when `--timeout` is not given: short enough that start-up,
+ * the request and the exit all fit inside keepalived's one-second `timeout`.
+ */
+export const DEFAULT_TIMEOUT_MS = 800;
+
+const VALUE_FLAGS: Record<string, keyof Options> = {
+  "--url": "url",
+  "-u": "url",
+  "--timeout": "timeoutMs",
+  "-t": "timeoutMs",
+  "--check": "check",
+  "--cacert": "cacert",
+  "--capath": "capath",
+  "--cert": "cert",
+  "--key": "key",
+  "--tls-server-name": "tlsServerName",
+};
+
+const SWITCHES: Record<string, keyof Options> = {
+  "--debug": "debug",
+  "-d": "debug",
+  "--json": "json",
+  "--help": "help",
+  "-h": "help",
+  "--version": "version",
+  "--tls-skip-verify": "tlsSkipVerify",
+};
+
+/**
+ * Parses the arguments the way the Vault CLI's users expect: `--flag value`,
+ * `--flag=value` and the short forms; throws {@linkcode UsageError} with one
+ * line naming what was wrong.
+ */
+export function parseOptions(args: readonly string[]): Options {
+  const options: Options = {
+    timeoutMs: DEFAULT_TIMEOUT_MS,
+    check: "leader",
+    debug: false,
+    json: false,
+    help: false,
+    version: false,
+  };
+
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] as string;
+    const equals = arg.startsWith("--") ? arg.indexOf("=") : -1;
+    const flag = equals > 0 ? arg.slice(0, equals) : arg;
+
+    const toggle = SWITCHES[flag];
+    if (toggle !== undefined) {
+      if (equals > 0) {
+        throw new UsageError(`Option '${flag}' takes no value`);
+      }
+      (options as unknown as Record<string, boolean>)[toggle] = true;
+      continue;
+    }
+
+    const field = VALUE_FLAGS[flag];
+    if (field === undefined) {
+      throw new UsageError(
+        arg.startsWith("-")
+          ? `Unknown option '${arg}': see --help for the options`
+          : `Unexpected argument '${arg}': the target is given with --url`,
+      );
+    }
+    let value: string | undefined;
+    if (equals > 0) {
+      value = arg.slice(equals + 1);
+    } else {
+      value = args[++i];
+      if (value === undefined) {
+        throw new UsageError(`Option '${flag}' needs a value`);
+      }
+    }
+    assign(options, field, flag, value);
+  }
+  return options;
+}
+
+function assign(
+  options: Options,
+  field: keyof Options,
+  flag: string,
+  value: string,
+): void {
+  switch (field) {
+    case "timeoutMs":
+      options.timeoutMs = parseTimeout(flag, value);
+      return;
+    case "check":
+      options.check = parseCheckMode(value);
+      return;
+    default:
+      (options as unknown as Record<string, string>)[field] = value;
+  }
+}
+
+function parseTimeout(flag: string, value: string): number {
+  const seconds = /^\d+(\.\d+)?$|^\.\d+$/.test(value) ? Number(value) : NaN;
+  if (!(seconds > 0) || seconds > 3600) {
+    throw new UsageError(
+      `Option '${flag}' needs a number of seconds above 0 (fractions allowed), got '${value}'`,
+    );
+  }
+  return Math.round(seconds * 1000);
+}
+
+function parseCheckMode(value: string): CheckMode {
+  if (value === "leader" || value === "health" || value === "both") {
+    return value;
+  }
+  throw new UsageError(
+    `Option '--check' takes 'leader', 'health' or 'both', got '${value}'`,
+  );
+}

@@ -1,0 +1,181 @@
+/**
+ * The HTTP probe: one GET to one Vault endpoint, bounded by the run's
+ * deadline from connecting to the last byte of the body. It reports what
+ * came back or why nothing usable did; deciding is the verdict's job.
+ */
+
+import type { Target } from "./target.ts";
+
+/** The largest body read; Vault's answers are well under 2 KiB. */
+export const MAX_BODY_BYTES = 64 * 1024;
+
+/** What Vault sent back. */
+export interface Answer {
+  status: number;
+  contentType: string | null;
+  /** The `Location` header of a redirect, which is never followed. */
+  location: string | null;
+  body: string;
+}
+
+/** Why no usable answer arrived. */
+export type FailureKind =
+  | "timeout"
+  | "refused"
+  | "tls_error"
+  | "unreachable"
+  | "too_large"
+  | "not_permitted";
+
+/** The outcome of asking one endpoint. */
+export type Probe =
+  & { endpoint: string; url: string; elapsedMs: number }
+  & (
+    | { answer: Answer; failure?: undefined }
+    | { answer?: undefined; failure: { kind: FailureKind; message: string } }
+  );
+
+/**
+ * Asks `endpoint` (a path such as `/v1/sys/leader`) of the target with GET,
+ * sending no token or namespace header and following no redirect.
+ */
+export async function ask(
+  target: Target,
+  endpoint: string,
+  client: Deno.HttpClient,
+  deadline: AbortSignal,
+  timeoutMs: number,
+): Promise<Probe> {
+  const url = target.base + endpoint;
+  const started = performance.now();
+  const done = <T>(outcome: T) => ({
+    endpoint,
+    url,
+    elapsedMs: Math.round((performance.now() - started) * 10) / 10,
+    ...outcome,
+  });
+
+  try {
+    const response = await fetch(url, {
+      client,
+      redirect: "manual",
+      signal: deadline,
+    });
+    const body = await readCapped(response);
+    if (body === undefined) {
+      return done({
+        failure: {
+          kind: "too_large" as const,
+          message:
+            `The answer from '${url}' is larger than ${MAX_BODY_BYTES} bytes: this is not Vault's answer; check what listens at the target`,
+        },
+      });
+    }
+    return done({
+      answer: {
+        status: response.status,
+        contentType: response.headers.get("content-type"),
+        location: response.headers.get("location"),
+        body,
+      },
+    });
+  } catch (error: unknown) {
+    return done({
+      failure: classify(error, url, target, deadline, timeoutMs),
+    });
+  }
+}
+
+async function readCapped(response: Response): Promise<string | undefined> {
+  if (response.body === null) return "";
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > MAX_BODY_BYTES) {
+      await reader.cancel().catch(() => {});
+      return undefined;
+    }
+    chunks.push(value);
+  }
+  const bytes = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return new TextDecoder().decode(bytes);
+}
+
+function classify(
+  error: unknown,
+  url: string,
+  target: Target,
+  deadline: AbortSignal,
+  timeoutMs: number,
+): { kind: FailureKind; message: string } {
+  if (deadline.aborted) {
+    return {
+      kind: "timeout",
+      message: `No complete answer from '${url}' within ${
+        timeoutMs / 1000
+      } s: Vault is hung, overloaded or stepping down; raise --timeout only if keepalived's timeout allows`,
+    };
+  }
+  if (error instanceof Deno.errors.NotCapable) {
+    return {
+      kind: "not_permitted",
+      message:
+        `Network access to '${target.hostname}:${target.port}' is not allowed: run with --allow-net=${
+          hostForFlag(target.hostname)
+        }:${target.port}`,
+    };
+  }
+
+  const detail = describe(error);
+  if (/connection refused/i.test(detail)) {
+    return {
+      kind: "refused",
+      message:
+        `Connection to '${target.hostname}:${target.port}' refused: Vault is not running or not listening there`,
+    };
+  }
+  if (/certificate|tls|handshake|UnknownIssuer|NotValidForName/i.test(detail)) {
+    return {
+      kind: "tls_error",
+      message: `TLS with '${url}' failed: ${detail}`,
+    };
+  }
+  return {
+    kind: "unreachable",
+    message: `Request to '${url}' failed: ${detail}`,
+  };
+}
+
+function hostForFlag(hostname: string): string {
+  return hostname.includes(":") ? `[${hostname}]` : hostname;
+}
+
+/** Flattens an error and its causes into one line without a stack. */
+export function describe(error: unknown): string {
+  const parts: string[] = [];
+  let current: unknown = error;
+  while (current !== undefined && current !== null && parts.length < 4) {
+    const text = current instanceof Error ? current.message : String(current);
+    if (text !== "" && !parts.some((part) => part.includes(text))) {
+      parts.push(text);
+    }
+    current = current instanceof Error ? current.cause : undefined;
+  }
+  return oneLine(parts.join(": "));
+}
+
+/** Makes server- or system-supplied text safe for a one-line message. */
+export function oneLine(text: string, limit = 300): string {
+  // deno-lint-ignore no-control-regex
+  const flat = text.replace(/[\u0000-\u001f\u007f]+/g, " ").trim();
+  return flat.length > limit ? flat.slice(0, limit) + "…" : flat;
+}

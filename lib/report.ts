@@ -1,0 +1,96 @@
+/**
+ * The only module that prints. keepalived discards both streams, so by
+ * default nothing is printed at all; `--debug` writes lines to stderr and
+ * `--json` one line to stdout.
+ */
+
+import type { Outcome } from "./check.ts";
+import type { Target } from "./target.ts";
+import { oneLine } from "./probe.ts";
+import { PROGRAM, VERSION } from "./version.ts";
+
+const encoder = new TextEncoder();
+
+/** Writes one line to stderr, prefixed with the program's name. */
+export function say(line: string): void {
+  Deno.stderr.writeSync(encoder.encode(`${PROGRAM}: ${line}\n`));
+}
+
+/** Writes text to stdout as is (help, version). */
+export function print(text: string): void {
+  Deno.stdout.writeSync(
+    encoder.encode(text.endsWith("\n") ? text : text + "\n"),
+  );
+}
+
+/** What a report needs besides the outcome. */
+export interface Run {
+  target?: Target;
+  check: string;
+  timeoutMs: number;
+  elapsedMs: number;
+  exit: number;
+  warnings: string[];
+}
+
+/** Prints the `--debug` lines: target, requests, answers, timing, verdict. */
+export function debugReport(run: Run, outcome: Outcome): void {
+  for (const warning of run.warnings) say(`warning: ${warning}`);
+  if (run.target) {
+    say(
+      `target ${run.target.address} (from ${run.target.source}), check ${run.check}, deadline ${
+        run.timeoutMs / 1000
+      } s`,
+    );
+  }
+  for (const probe of outcome.probes) {
+    say(`asked GET ${probe.url}`);
+    if (probe.answer) {
+      say(
+        `answer ${probe.answer.status} (${
+          probe.answer.contentType ?? "no content type"
+        }) in ${probe.elapsedMs} ms: ${preview(probe.answer.body)}`,
+      );
+    } else {
+      say(`no answer after ${probe.elapsedMs} ms: ${probe.failure.kind}`);
+    }
+  }
+  const { verdict } = outcome;
+  say(
+    `verdict: ${
+      verdict.active ? "active" : "not active"
+    } (${verdict.state}): ${verdict.reason}; exit ${run.exit} after ${run.elapsedMs} ms`,
+  );
+}
+
+/** Prints the one `--json` line on stdout. */
+export function jsonReport(run: Run, outcome: Outcome): void {
+  const record = {
+    program: PROGRAM,
+    version: VERSION,
+    active: outcome.verdict.active,
+    state: outcome.verdict.state,
+    reason: outcome.verdict.reason,
+    exit: run.exit,
+    target: run.target?.address ?? null,
+    target_source: run.target?.source ?? null,
+    check: run.check,
+    timeout_ms: run.timeoutMs,
+    elapsed_ms: run.elapsedMs,
+    answers: outcome.probes.map((probe) => ({
+      endpoint: probe.endpoint,
+      url: probe.url,
+      elapsed_ms: probe.elapsedMs,
+      status: probe.answer?.status ?? null,
+      content_type: probe.answer?.contentType ?? null,
+      body: probe.answer ? preview(probe.answer.body) : null,
+      error: probe.failure ?? null,
+    })),
+    warnings: run.warnings,
+  };
+  print(JSON.stringify(record));
+}
+
+function preview(body: string): string {
+  return oneLine(body, 500);
+}

@@ -1,0 +1,290 @@
+/**
+ * The verdict: from Vault's own answer, is this node the active one? Only a
+ * positive, well-formed "this node is active" counts; everything else,
+ * including every doubt, is "not active".
+ */
+
+import { type Answer, oneLine, type Probe } from "./probe.ts";
+
+/** The states the check can name, in the operator's words. */
+export type State =
+  | "active"
+  | "standby"
+  | "performance_standby"
+  | "election"
+  | "sealed"
+  | "uninitialized"
+  | "ha_disabled"
+  | "dr_secondary"
+  | "ha_unhealthy"
+  | "removed"
+  | "server_error"
+  | "bad_request"
+  | "unexpected_status"
+  | "redirect"
+  | "malformed"
+  | "disagree"
+  | "timeout"
+  | "refused"
+  | "tls_error"
+  | "unreachable"
+  | "too_large"
+  | "not_permitted"
+  | "usage_error"
+  | "setup_error";
+
+/** What the check concluded and why, in one line. */
+export interface Verdict {
+  active: boolean;
+  state: State;
+  reason: string;
+}
+
+type Json = Record<string, unknown>;
+
+/** Decides from an answer of `GET /v1/sys/leader`. */
+export function decideLeader(probe: Probe): Verdict {
+  if (probe.failure) return failed(probe.failure.kind, probe.failure.message);
+  const answer = probe.answer;
+  const early = decideStatus(answer, probe.url);
+  if (early) return early;
+
+  if (answer.status === 503) {
+    const errors = errorList(answer);
+    return errors.some((text) => /sealed/i.test(text))
+      ? notActive("sealed", "Vault is sealed or not initialised")
+      : notActive(
+        "server_error",
+        `Vault is unavailable (503): ${errors.join("; ") || "no error text"}`,
+      );
+  }
+  if (answer.status !== 200) {
+    return serverError(answer) ?? unexpected(answer, probe.url);
+  }
+
+  const body = parseObject(answer);
+  if (typeof body === "string") return notActive("malformed", body);
+
+  const ha = body.ha_enabled;
+  const self = body.is_self ?? false;
+  const perf = body.performance_standby ?? false;
+  for (
+    const [key, value] of [["ha_enabled", ha], ["is_self", self], [
+      "performance_standby",
+      perf,
+    ]] as const
+  ) {
+    if (typeof value !== "boolean") {
+      return notActive(
+        "malformed",
+        `The leader answer's '${key}' is ${
+          describeValue(value)
+        }, not a boolean: this is not an answer Vault gives`,
+      );
+    }
+  }
+
+  if (!ha) {
+    return notActive(
+      "ha_disabled",
+      "HA is not enabled on this Vault (ha_enabled is false): there is no active node to follow",
+    );
+  }
+  if (self && perf) {
+    return notActive(
+      "malformed",
+      "The leader answer says both is_self and performance_standby: refusing to guess",
+    );
+  }
+  if (self) {
+    return {
+      active: true,
+      state: "active",
+      reason: "This node is the active node (ha_enabled and is_self are true)",
+    };
+  }
+
+  const leader = typeof body.leader_address === "string"
+    ? oneLine(body.leader_address, 200)
+    : "";
+  if (perf) {
+    return notActive(
+      "performance_standby",
+      `This node is a performance standby; the active node is '${leader}'`,
+    );
+  }
+  if (leader === "") {
+    return notActive(
+      "election",
+      "This node is a standby and no active node is known: an election is in progress",
+    );
+  }
+  return notActive(
+    "standby",
+    `This node is a standby; the active node is '${leader}'`,
+  );
+}
+
+const HEALTH_STATES: Record<number, [State, string]> = {
+  429: ["standby", "This node is a standby (health 429)"],
+  472: [
+    "dr_secondary",
+    "This node belongs to a DR secondary cluster (health 472)",
+  ],
+  473: ["performance_standby", "This node is a performance standby (473)"],
+  474: [
+    "ha_unhealthy",
+    "This node is a standby that lost its heartbeat to the active node (474)",
+  ],
+  501: ["uninitialized", "Vault is not initialised (health 501)"],
+  503: ["sealed", "Vault is sealed (health 503)"],
+  530: ["removed", "This node was removed from the raft cluster (530)"],
+};
+
+/**
+ * Decides from an answer of `GET /v1/sys/health`, asked without parameters so
+ * that only the active node answers 200. A 200 whose body contradicts it
+ * (standby, sealed, uninitialised) is not trusted.
+ */
+export function decideHealth(probe: Probe): Verdict {
+  if (probe.failure) return failed(probe.failure.kind, probe.failure.message);
+  const answer = probe.answer;
+  const early = decideStatus(answer, probe.url);
+  if (early) return early;
+
+  const known = HEALTH_STATES[answer.status];
+  if (known) return notActive(known[0], known[1]);
+  if (answer.status === 400) {
+    return notActive(
+      "bad_request",
+      `Vault rejected the health request (400): ${
+        errorList(answer).join("; ") || "no error text"
+      }`,
+    );
+  }
+  if (answer.status !== 200) {
+    return serverError(answer) ?? unexpected(answer, probe.url);
+  }
+
+  const body = parseObject(answer);
+  if (typeof body === "string") return notActive("malformed", body);
+  const expected = {
+    initialized: true,
+    sealed: false,
+    standby: false,
+    performance_standby: false,
+  };
+  for (const [key, wanted] of Object.entries(expected)) {
+    const value = body[key] ?? (key === "performance_standby" ? false : null);
+    if (value !== wanted) {
+      return notActive(
+        "malformed",
+        `Health answered 200 but its '${key}' is ${
+          describeValue(body[key])
+        }, not ${wanted}: refusing to call this node active`,
+      );
+    }
+  }
+  return {
+    active: true,
+    state: "active",
+    reason: "This node is the active node (health 200)",
+  };
+}
+
+/** Active only when both endpoints say so; otherwise names what they said. */
+export function combine(leader: Verdict, health: Verdict): Verdict {
+  if (leader.active && health.active) {
+    return {
+      active: true,
+      state: "active",
+      reason: "This node is the active node (leader and health agree)",
+    };
+  }
+  if (leader.active || health.active) {
+    return notActive(
+      "disagree",
+      `The endpoints disagree: leader says ${leader.state}, health says ${health.state}`,
+    );
+  }
+  return notActive(
+    leader.state,
+    leader.state === health.state
+      ? leader.reason
+      : `${leader.reason}; health: ${health.reason}`,
+  );
+}
+
+function decideStatus(answer: Answer, url: string): Verdict | undefined {
+  if (answer.status >= 300 && answer.status < 400) {
+    return notActive(
+      "redirect",
+      `'${url}' answered ${answer.status} redirecting to '${
+        oneLine(answer.location ?? "", 200)
+      }', which is never followed: point the target at this node's own listener`,
+    );
+  }
+  return undefined;
+}
+
+function serverError(answer: Answer): Verdict | undefined {
+  if (answer.status < 500 || answer.status > 599) return undefined;
+  return notActive(
+    "server_error",
+    `Vault answered ${answer.status}: ${
+      errorList(answer).join("; ") || "no error text"
+    }`,
+  );
+}
+
+function unexpected(answer: Answer, url: string): Verdict {
+  return notActive(
+    "unexpected_status",
+    `'${url}' answered HTTP ${answer.status}, which Vault does not send here: check what listens at the target`,
+  );
+}
+
+function parseObject(answer: Answer): Json | string {
+  let value: unknown;
+  try {
+    value = JSON.parse(answer.body);
+  } catch {
+    return `The answer is not JSON (${
+      answer.contentType ?? "no content type"
+    }, ${answer.body.length} bytes): check what listens at the target`;
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    return `The answer is JSON but not an object (${
+      describeValue(value)
+    }): this is not an answer Vault gives`;
+  }
+  return value as Json;
+}
+
+function errorList(answer: Answer): string[] {
+  try {
+    const body = JSON.parse(answer.body) as Json;
+    if (Array.isArray(body.errors)) {
+      return body.errors.map((text) => oneLine(String(text), 200));
+    }
+  } catch {
+    // Not JSON: the status alone speaks.
+  }
+  return [];
+}
+
+function describeValue(value: unknown): string {
+  if (value === undefined) return "missing";
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "an array";
+  if (typeof value === "string") return `the string '${oneLine(value, 40)}'`;
+  return `${typeof value} ${oneLine(String(value), 40)}`;
+}
+
+function notActive(state: State, reason: string): Verdict {
+  return { active: false, state, reason };
+}
+
+function failed(kind: State, message: string): Verdict {
+  return notActive(kind, message);
+}
