@@ -66,8 +66,11 @@ export function decideLeader(probe: Probe): Verdict {
   if (typeof body === "string") return notActive("malformed", body);
 
   const ha = body.ha_enabled;
-  const self = body.is_self ?? false;
-  const perf = body.performance_standby ?? false;
+  // OpenBao leaves out false keys; a key that is present must be a boolean.
+  const self = body.is_self === undefined ? false : body.is_self;
+  const perf = body.performance_standby === undefined
+    ? false
+    : body.performance_standby;
   for (
     const [key, value] of [["ha_enabled", ha], ["is_self", self], [
       "performance_standby",
@@ -131,14 +134,17 @@ const HEALTH_STATES: Record<number, [State, string]> = {
     "dr_secondary",
     "This node belongs to a DR secondary cluster (health 472)",
   ],
-  473: ["performance_standby", "This node is a performance standby (473)"],
+  473: [
+    "performance_standby",
+    "This node is a performance standby (health 473)",
+  ],
   474: [
     "ha_unhealthy",
-    "This node is a standby that lost its heartbeat to the active node (474)",
+    "This node is a standby that lost its heartbeat to the active node (health 474)",
   ],
   501: ["uninitialized", "Vault is not initialised (health 501)"],
   503: ["sealed", "Vault is sealed (health 503)"],
-  530: ["removed", "This node was removed from the raft cluster (530)"],
+  530: ["removed", "This node was removed from the raft cluster (health 530)"],
 };
 
 /**
@@ -175,7 +181,9 @@ export function decideHealth(probe: Probe): Verdict {
     performance_standby: false,
   };
   for (const [key, wanted] of Object.entries(expected)) {
-    const value = body[key] ?? (key === "performance_standby" ? false : null);
+    // OpenBao leaves out performance_standby; anything present must match.
+    const missing = body[key] === undefined;
+    const value = missing && key === "performance_standby" ? false : body[key];
     if (value !== wanted) {
       return notActive(
         "malformed",
