@@ -97,13 +97,18 @@ export function parseOptions(args: readonly string[]): Options {
       value = arg.slice(equals + 1);
     } else {
       value = args[++i];
-      if (value === undefined) {
+      // `--url --debug` forgot the URL; taking "--debug" as one would hide it.
+      if (value === undefined || isOption(value)) {
         throw new UsageError(`Option '${flag}' needs a value`);
       }
     }
     assign(options, field, flag, value);
   }
   return options;
+}
+
+function isOption(arg: string): boolean {
+  return arg.startsWith("--") || arg in SWITCHES || arg in VALUE_FLAGS;
 }
 
 function assign(
