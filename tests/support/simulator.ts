@@ -153,6 +153,11 @@ export interface Simulator extends AsyncDisposable {
   set(change: SimulatorChange): SimulatorSettings;
   /** Forgets the recorded requests. */
   clearRequests(): void;
+  /**
+   * Resolves with the next request once its head has arrived, before it
+   * is answered; rejects if the simulator closes first.
+   */
+  nextRequest(): Promise<RecordedRequest>;
   /** Stops listening and closes every connection, hanging ones included. */
   close(): Promise<void>;
 }
@@ -230,7 +235,12 @@ function denoAcceptor(
 ): Acceptor {
   return {
     port,
-    accept: () => listener.accept(),
+    accept: async () => {
+      const conn = await listener.accept();
+      // Vault's Go server disables Nagle's algorithm on every connection.
+      if ("setNoDelay" in conn) (conn as Deno.TcpConn).setNoDelay(true);
+      return conn;
+    },
     close: () => {
       closeQuietly(listener);
       afterClose();
@@ -262,6 +272,7 @@ class SimulatedNode implements Simulator {
   #wires = new Set<Wire>();
   #tasks = new Set<Promise<void>>();
   #closing: Promise<void> | null = null;
+  #awaitingRequest: PromiseWithResolvers<RecordedRequest>[] = [];
 
   constructor(acceptor: Acceptor, url: string) {
     this.#acceptor = acceptor;
@@ -289,6 +300,16 @@ class SimulatedNode implements Simulator {
     this.requests.length = 0;
   }
 
+  nextRequest(): Promise<RecordedRequest> {
+    const awaiting = Promise.withResolvers<RecordedRequest>();
+    if (this.#lifetime.signal.aborted) {
+      awaiting.reject(this.#lifetime.signal.reason);
+    } else {
+      this.#awaitingRequest.push(awaiting);
+    }
+    return awaiting.promise;
+  }
+
   start(): void {
     this.#track(this.#acceptLoop());
   }
@@ -304,6 +325,9 @@ class SimulatedNode implements Simulator {
 
   async #shutDown(): Promise<void> {
     this.#lifetime.abort(new Deno.errors.Interrupted("Simulator closed"));
+    for (const awaiting of this.#awaitingRequest.splice(0)) {
+      awaiting.reject(this.#lifetime.signal.reason);
+    }
     const stopped = this.#acceptor.close();
     for (const wire of this.#wires) closeQuietly(wire);
     await stopped;
@@ -344,13 +368,11 @@ class SimulatedNode implements Simulator {
 
   #record(request: WireRequest): void {
     const { method, path, query, headers } = request;
-    this.requests.push({
-      method,
-      path,
-      query,
-      headers,
-      receivedAt: Date.now(),
-    });
+    const recorded = { method, path, query, headers, receivedAt: Date.now() };
+    this.requests.push(recorded);
+    for (const awaiting of this.#awaitingRequest.splice(0)) {
+      awaiting.resolve(recorded);
+    }
   }
 
   /** Answers one request; false when the connection must end. */

@@ -134,8 +134,13 @@ export async function writeResponse(
   if (body !== null) fields.push(["Content-Length", String(body.length)]);
   if (!keepOpen) fields.push(["Connection", "close"]);
 
-  await writeAll(wire, responseHead(response.status, fields));
-  if (body !== null) await writeAll(wire, body);
+  // One write, as Vault's server does, so Nagle's algorithm cannot hold the
+  // body back behind the client's delayed acknowledgement of the head.
+  const head = responseHead(response.status, fields);
+  const whole = new Uint8Array(head.length + (body?.length ?? 0));
+  whole.set(head);
+  if (body !== null) whole.set(body, head.length);
+  await writeAll(wire, whole);
 }
 
 /** The status line and header fields of a response, ending in a blank line. */
