@@ -31,7 +31,7 @@ function entryOf(
 
 async function get(
   url: string,
-  init: RequestInit = {},
+  init: RequestInit & { client?: Deno.HttpClient } = {},
 ): Promise<{ status: number; contentType: string | null; body: string }> {
   const response = await fetch(url, {
     signal: AbortSignal.timeout(5_000),
@@ -449,4 +449,293 @@ Deno.test("close ends hanging and stalled connections", async () => {
   assert.equal(await reading, null);
   conn.close();
   await assert.rejects(fetch(`${vault.url}${LEADER_PATH}`), TypeError);
+});
+
+Deno.test("serves on a unix socket and removes it when closed", async () => {
+  const dir = await Deno.makeTempDir();
+  const path = `${dir}/vault.sock`;
+  const vault = await startSimulator({ path, state: "standby" });
+  const client = Deno.createHttpClient({ proxy: { transport: "unix", path } });
+  try {
+    assert.equal(vault.url, `unix://${path}`);
+    const answer = await get(`http://vault${LEADER_PATH}`, { client });
+    assert.equal(
+      answer.body,
+      JSON.stringify(entryOf("vault", LEADER_PATH, "standby").body),
+    );
+  } finally {
+    client.close();
+    await vault.close();
+  }
+  await assert.rejects(Deno.lstat(path), Deno.errors.NotFound);
+  await Deno.remove(dir);
+});
+
+/** PEM files of a test CA, a server certificate for 127.0.0.1 and a client. */
+interface Certificates {
+  ca: string;
+  cert: string;
+  key: string;
+  clientCert: string;
+  clientKey: string;
+}
+
+function hasOpenssl(): boolean {
+  try {
+    return new Deno.Command("openssl", { args: ["version"], stdout: "null" })
+      .outputSync().success;
+  } catch {
+    return false;
+  }
+}
+
+async function openssl(dir: string, args: string[]): Promise<void> {
+  const command = new Deno.Command("openssl", {
+    args,
+    cwd: dir,
+    stdout: "null",
+    stderr: "piped",
+  });
+  const { success, stderr } = await command.output();
+  assert.ok(success, new TextDecoder().decode(stderr));
+}
+
+async function makeCertificates(dir: string): Promise<Certificates> {
+  const key = [
+    "-newkey",
+    "ec",
+    "-pkeyopt",
+    "ec_paramgen_curve:P-256",
+    "-nodes",
+  ];
+  await openssl(dir, [
+    "req",
+    "-x509",
+    ...key,
+    "-keyout",
+    "ca.key",
+    "-out",
+    "ca.pem",
+    "-days",
+    "1",
+    "-subj",
+    "/CN=Simulator test CA",
+  ]);
+  const sign = async (name: string, subject: string, extensions: string) => {
+    await Deno.writeTextFile(`${dir}/${name}.ext`, extensions);
+    await openssl(dir, [
+      "req",
+      ...key,
+      "-keyout",
+      `${name}.key`,
+      "-out",
+      `${name}.csr`,
+      "-subj",
+      subject,
+    ]);
+    await openssl(dir, [
+      "x509",
+      "-req",
+      "-in",
+      `${name}.csr`,
+      "-CA",
+      "ca.pem",
+      "-CAkey",
+      "ca.key",
+      "-CAcreateserial",
+      "-out",
+      `${name}.pem`,
+      "-days",
+      "1",
+      "-extfile",
+      `${name}.ext`,
+    ]);
+  };
+  await sign("server", "/CN=vault", "subjectAltName=IP:127.0.0.1\n");
+  await sign("client", "/CN=keepalived", "extendedKeyUsage=clientAuth\n");
+  const read = (name: string) => Deno.readTextFile(`${dir}/${name}`);
+  return {
+    ca: await read("ca.pem"),
+    cert: await read("server.pem"),
+    key: await read("server.key"),
+    clientCert: await read("client.pem"),
+    clientKey: await read("client.key"),
+  };
+}
+
+Deno.test({
+  name: "speaks TLS and, when asked, requires a client certificate",
+  ignore: !hasOpenssl(),
+  fn: async (t) => {
+    const dir = await Deno.makeTempDir();
+    const pem = await makeCertificates(dir);
+    await Deno.remove(dir, { recursive: true });
+    const { cert, key, ca: caCert } = pem;
+
+    await t.step("TLS answers the node state", async () => {
+      await using vault = await startSimulator({ cert, key, state: "sealed" });
+      assert.match(vault.url, /^https:\/\/127\.0\.0\.1:\d+$/);
+      using client = Deno.createHttpClient({ caCerts: [caCert] });
+      const answer = await get(`${vault.url}${LEADER_PATH}`, { client });
+      assert.equal(answer.status, 503);
+    });
+
+    await t.step("mutual TLS answers a client with a certificate", async () => {
+      await using vault = await startSimulator({
+        cert,
+        key,
+        caCert,
+        requireClientCert: true,
+      });
+      using client = Deno.createHttpClient({
+        caCerts: [caCert],
+        cert: pem.clientCert,
+        key: pem.clientKey,
+      });
+      const answer = await get(`${vault.url}${LEADER_PATH}`, { client });
+      assert.equal(answer.status, 200);
+      assert.equal(vault.requests.length, 1);
+    });
+
+    await t.step("mutual TLS refuses a client without one", async () => {
+      await using vault = await startSimulator({
+        cert,
+        key,
+        caCert,
+        requireClientCert: true,
+      });
+      using client = Deno.createHttpClient({ caCerts: [caCert] });
+      await assert.rejects(
+        get(`${vault.url}${LEADER_PATH}`, { client }),
+        TypeError,
+      );
+      assert.deepEqual(vault.requests, []);
+    });
+
+    await t.step("mutual TLS needs the CA", async () => {
+      await assert.rejects(
+        startSimulator({ cert, key, requireClientCert: true }),
+        {
+          name: "TypeError",
+          message:
+            "Cannot require a client certificate without cert, key and caCert",
+        },
+      );
+    });
+  },
+});
+
+const MAIN = new URL("./support/simulator_main.ts", import.meta.url).pathname;
+const MAIN_FLAGS = ["run", "--allow-net", "--allow-read", "--allow-write"];
+
+/** Reads one line of a process's output, leaving the rest to `reader`. */
+async function readLine(
+  reader: ReadableStreamDefaultReader<string>,
+): Promise<{ line: string; rest: string }> {
+  let text = "";
+  while (!text.includes("\n")) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    text += value;
+  }
+  const end = text.indexOf("\n");
+  return end < 0
+    ? { line: text, rest: "" }
+    : { line: text.slice(0, end), rest: text.slice(end + 1) };
+}
+
+async function readAll(
+  reader: ReadableStreamDefaultReader<string>,
+): Promise<string> {
+  let text = "";
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) return text;
+    text += value;
+  }
+}
+
+Deno.test("the command line prints one ready line and obeys its control socket", async () => {
+  const dir = await Deno.makeTempDir();
+  const control = `${dir}/control.sock`;
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [...MAIN_FLAGS, MAIN, "--state", "standby", "--control", control],
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  }).spawn();
+  const stdout = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  const stderr = readAll(
+    child.stderr.pipeThrough(new TextDecoderStream()).getReader(),
+  );
+  using client = Deno.createHttpClient({
+    proxy: { transport: "unix", path: control },
+  });
+  const ask = async (method: string, path: string, body?: unknown) => {
+    const response = await fetch(`http://control${path}`, {
+      client,
+      method,
+      signal: AbortSignal.timeout(5_000),
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    return { status: response.status, json: await response.json() };
+  };
+
+  const { line, rest } = await readLine(stdout);
+  assert.match(line, /^ready http:\/\/127\.0\.0\.1:\d+$/);
+  const url = line.slice("ready ".length);
+
+  assert.equal((await get(`${url}${LEADER_PATH}`)).status, 200);
+  assert.deepEqual(await ask("POST", "/state", { state: "sealed" }), {
+    status: 200,
+    json: {
+      product: "vault",
+      state: "sealed",
+      behaviour: "normal",
+      delayMs: 2000,
+      location: `${url}${LEADER_PATH}`,
+    },
+  });
+  assert.equal((await get(`${url}${LEADER_PATH}`)).status, 503);
+
+  const refused = await ask("POST", "/state", { state: "melted" });
+  assert.equal(refused.status, 400);
+  assert.match(refused.json.error, /^Unknown vault node state "melted"/);
+  assert.equal(
+    (await ask("POST", "/state", { delayMs: "5" })).json.error,
+    'Field "delayMs" must be a number',
+  );
+
+  const recorded = await ask("GET", "/requests");
+  assert.equal(recorded.json.length, 2);
+  assert.equal(recorded.json[0].path, LEADER_PATH);
+  assert.deepEqual((await ask("DELETE", "/requests")).json, []);
+  assert.deepEqual((await ask("GET", "/requests")).json, []);
+
+  child.kill("SIGTERM");
+  assert.equal(rest + await readAll(stdout), "");
+  assert.equal(await stderr, "");
+  assert.equal((await child.status).code, 0);
+  await assert.rejects(Deno.lstat(control), Deno.errors.NotFound);
+  await Deno.remove(dir);
+});
+
+Deno.test("the command line refuses an unknown state with status 2", async () => {
+  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+    args: [
+      ...MAIN_FLAGS,
+      MAIN,
+      "--product",
+      "openbao",
+      "--state",
+      "dr_secondary",
+    ],
+    env: { NO_COLOR: "1" },
+  }).output();
+  assert.equal(code, 2);
+  assert.equal(new TextDecoder().decode(stdout), "");
+  assert.match(
+    new TextDecoder().decode(stderr),
+    /^error: Unknown openbao node state "dr_secondary"; known states: active, .*\nUsage: simulator_main\.ts /,
+  );
 });
