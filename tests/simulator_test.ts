@@ -612,6 +612,29 @@ Deno.test({
       assert.deepEqual(vault.requests, []);
     });
 
+    await t.step("closing ends a hanging mutual TLS request", async () => {
+      const vault = await startSimulator({
+        cert,
+        key,
+        caCert,
+        requireClientCert: true,
+        behaviour: "hang",
+      });
+      using client = Deno.createHttpClient({
+        caCerts: [caCert],
+        cert: pem.clientCert,
+        key: pem.clientKey,
+      });
+      const arrived = vault.nextRequest();
+      const refused = assert.rejects(
+        get(`${vault.url}${LEADER_PATH}`, { client }),
+        TypeError,
+      );
+      await arrived;
+      await vault.close();
+      await refused;
+    });
+
     await t.step("mutual TLS needs the CA", async () => {
       await assert.rejects(
         startSimulator({ cert, key, requireClientCert: true }),
