@@ -63,11 +63,15 @@ export async function main(args: readonly string[]): Promise<number> {
 
   // The deadline aborts the request itself; this guard only makes sure the
   // process can never outlive it by much, whatever the runtime is doing.
-  const guard = setTimeout(() => {
+  // A timeout signal rather than setTimeout: in Deno 2.9 the global
+  // setTimeout returns Node's Timeout object and starts Node compatibility,
+  // which costs every run about 5 ms and 4 MB. Like an unref'd timer, the
+  // signal does not keep the process alive on its own.
+  const guard = AbortSignal.timeout(options.timeoutMs + GUARD_SLACK_MS);
+  guard.addEventListener("abort", () => {
     say(`gave up after ${options.timeoutMs / 1000} s: exiting not active`);
     Deno.exit(EXIT_NOT_ACTIVE);
-  }, options.timeoutMs + GUARD_SLACK_MS);
-  Deno.unrefTimer(guard);
+  });
 
   const outcome = await runCheck(target, options.check, options.timeoutMs);
   const exit = outcome.verdict.active ? EXIT_ACTIVE : EXIT_NOT_ACTIVE;
