@@ -25,6 +25,7 @@ export type FailureKind =
   | "tls_error"
   | "unreachable"
   | "too_large"
+  | "incomplete"
   | "not_permitted";
 
 /** The outcome of asking one endpoint. */
@@ -143,6 +144,13 @@ function classify(
         `Connection to '${target.hostname}:${target.port}' refused: Vault is not running or not listening there`,
     };
   }
+  if (INCOMPLETE.test(detail)) {
+    return {
+      kind: "incomplete",
+      message:
+        `The connection to '${url}' closed before a complete answer: Vault may be restarting, or something other than Vault listens at the target`,
+    };
+  }
   if (/certificate|tls|handshake|UnknownIssuer|NotValidForName/i.test(detail)) {
     return {
       kind: "tls_error",
@@ -154,6 +162,10 @@ function classify(
     message: `Request to '${url}' failed: ${detail}`,
   };
 }
+
+/** How the runtime says the server hung up in the middle of its answer. */
+const INCOMPLETE =
+  /connection closed before message completed|error reading a body|unexpected eof|incomplete message/i;
 
 function hostForFlag(hostname: string): string {
   return hostname.includes(":") ? `[${hostname}]` : hostname;

@@ -29,6 +29,7 @@ export type State =
   | "tls_error"
   | "unreachable"
   | "too_large"
+  | "incomplete"
   | "not_permitted"
   | "usage_error"
   | "setup_error";
