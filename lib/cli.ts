@@ -3,7 +3,7 @@
  * turn the verdict into an exit status.
  */
 
-import { runCheck } from "./check.ts";
+import { type Outcome, runCheck } from "./check.ts";
 import { SetupError, UsageError } from "./errors.ts";
 import { helpText } from "./help.ts";
 import { type Options, parseOptions } from "./options.ts";
@@ -28,7 +28,11 @@ export async function main(args: readonly string[]): Promise<number> {
     if (!(error instanceof UsageError)) throw error;
     say(error.message);
     const json = args.includes("--json");
-    if (json) reportSetup(error.message, "usage_error", EXIT_USAGE, started);
+    if (json) {
+      jsonReport(
+        ...setupReport(error.message, "usage_error", EXIT_USAGE, started),
+      );
+    }
     return EXIT_USAGE;
   }
   if (options.help) {
@@ -46,18 +50,14 @@ export async function main(args: readonly string[]): Promise<number> {
   } catch (error: unknown) {
     if (!(error instanceof SetupError)) throw error;
     say(error.message);
-    if (options.json) {
-      reportSetup(error.message, "setup_error", EXIT_NOT_ACTIVE, started);
-    }
+    await reportSetup(options, error.message, "setup_error", started);
     return EXIT_NOT_ACTIVE;
   }
 
   const permission = netPermissionProblem(target);
   if (permission) {
     say(permission);
-    if (options.json) {
-      reportSetup(permission, "not_permitted", EXIT_NOT_ACTIVE, started);
-    }
+    await reportSetup(options, permission, "not_permitted", started);
     return EXIT_NOT_ACTIVE;
   }
 
@@ -74,6 +74,9 @@ export async function main(args: readonly string[]): Promise<number> {
   });
 
   const outcome = await runCheck(target, options.check, options.timeoutMs);
+  // From here the verdict is known: logging is bounded on its own and must
+  // not turn an active verdict into a cut-off.
+  clearTimeout(guard);
   const exit = outcome.verdict.active ? EXIT_ACTIVE : EXIT_NOT_ACTIVE;
   const run: Run = {
     target,
@@ -85,7 +88,26 @@ export async function main(args: readonly string[]): Promise<number> {
   };
   if (options.debug) debugReport(run, outcome);
   if (options.json) jsonReport(run, outcome);
+  if (options.log) await logOutcome(options, run, outcome);
   return exit;
+}
+
+/** The longest `--log` may take, well inside the guard's slack. */
+const LOG_BUDGET_MS = 100;
+
+/** Logs through a module loaded only when `--log` is given. */
+async function logOutcome(
+  options: Options,
+  run: Run,
+  outcome: Outcome,
+): Promise<void> {
+  const { logVerdict } = await import("./verdict_log.ts");
+  const notes = await logVerdict(run, outcome, {
+    journalSocket: options.journalSocket,
+    stateFile: options.stateFile,
+    budgetMs: LOG_BUDGET_MS,
+  });
+  for (const note of options.debug ? notes : []) say(`log: ${note}`);
 }
 
 /** How long past the deadline the process may live before it is cut off. */
@@ -100,13 +122,24 @@ function netPermissionProblem(target: Target): string | undefined {
   return `Network access to '${host}' is not allowed: run with --allow-net=${host}`;
 }
 
-function reportSetup(
+async function reportSetup(
+  options: Options,
+  message: string,
+  state: State,
+  started: number,
+): Promise<void> {
+  const [run, outcome] = setupReport(message, state, EXIT_NOT_ACTIVE, started);
+  if (options.json) jsonReport(run, outcome);
+  if (options.log) await logOutcome(options, run, outcome);
+}
+
+function setupReport(
   message: string,
   state: State,
   exit: number,
   started: number,
-): void {
-  jsonReport(
+): [Run, Outcome] {
+  return [
     {
       check: "none",
       timeoutMs: 0,
@@ -118,7 +151,7 @@ function reportSetup(
       verdict: { active: false, state, reason: message },
       probes: [],
     },
-  );
+  ];
 }
 
 function elapsedSince(started: number): number {

@@ -1,6 +1,10 @@
 /** The `--help` text: every flag, the variables read, exit codes, permissions. */
 
-import { DEFAULT_TIMEOUT_MS } from "./options.ts";
+import {
+  DEFAULT_JOURNAL_SOCKET,
+  DEFAULT_STATE_FILE,
+  DEFAULT_TIMEOUT_MS,
+} from "./options.ts";
 import { PROGRAM, VERSION } from "./version.ts";
 
 /** Returns the help text. */
@@ -32,6 +36,13 @@ Options:
       --tls-server-name NAME
                          Name to send and verify instead of the URL's host
       --tls-skip-verify  Do not verify Vault's certificate (unsafe)
+      --log journal      Send the verdict to the systemd journal when it
+                         changes, and every failure to tell
+      --journal-socket PATH
+                         Journal stream socket
+                         (default ${DEFAULT_JOURNAL_SOCKET})
+      --state-file FILE  Where --log keeps the last verdict
+                         (default ${DEFAULT_STATE_FILE})
   -h, --help             Show this help
       --version          Show the version
 
@@ -47,5 +58,8 @@ Permissions (Deno):
   --allow-env=VAULT_ADDR  read the address (not needed with --url)
   --allow-net             reach Vault; narrow it to the target, e.g.
                           --allow-net=127.0.0.1:8200
+  --log journal also needs, for the socket and the state file:
+    --allow-read=SOCKET,FILE --allow-write=SOCKET,FILE
+    and, with a narrowed --allow-net, --allow-net=unix:SOCKET
 `;
 }

@@ -9,6 +9,9 @@ import { UsageError } from "./errors.ts";
 /** Which of Vault's endpoints decide whether this node is active. */
 export type CheckMode = "leader" | "health" | "both";
 
+/** Where `--log` sends the verdict; syslog needs an unstable Deno API. */
+export type LogSink = "journal";
+
 /** Everything the command line can set. */
 export interface Options {
   url?: string;
@@ -24,6 +27,9 @@ export interface Options {
   key?: string;
   tlsServerName?: string;
   tlsSkipVerify?: boolean;
+  log?: LogSink;
+  journalSocket: string;
+  stateFile: string;
 }
 
 /**
@@ -31,6 +37,12 @@ export interface Options {
  * the request and the exit all fit inside keepalived's one-second `timeout`.
  */
 export const DEFAULT_TIMEOUT_MS = 800;
+
+/** The systemd journal's stream socket, which `--log journal` writes to. */
+export const DEFAULT_JOURNAL_SOCKET = "/run/systemd/journal/stdout";
+
+/** Where `--log` keeps the last verdict, so that it logs only changes. */
+export const DEFAULT_STATE_FILE = "/run/vault-ha-active-node/last-verdict";
 
 const VALUE_FLAGS: Record<string, keyof Options> = {
   "--url": "url",
@@ -43,6 +55,9 @@ const VALUE_FLAGS: Record<string, keyof Options> = {
   "--cert": "cert",
   "--key": "key",
   "--tls-server-name": "tlsServerName",
+  "--log": "log",
+  "--journal-socket": "journalSocket",
+  "--state-file": "stateFile",
 };
 
 const SWITCHES: Record<string, keyof Options> = {
@@ -68,6 +83,8 @@ export function parseOptions(args: readonly string[]): Options {
     json: false,
     help: false,
     version: false,
+    journalSocket: DEFAULT_JOURNAL_SOCKET,
+    stateFile: DEFAULT_STATE_FILE,
   };
 
   for (let i = 0; i < args.length; i++) {
@@ -124,6 +141,9 @@ function assign(
     case "check":
       options.check = parseCheckMode(value);
       return;
+    case "log":
+      options.log = parseLogSink(value);
+      return;
     default:
       (options as unknown as Record<string, string>)[field] = value;
   }
@@ -146,4 +166,14 @@ function parseCheckMode(value: string): CheckMode {
   throw new UsageError(
     `Option '--check' takes 'leader', 'health' or 'both', got '${value}'`,
   );
+}
+
+function parseLogSink(value: string): LogSink {
+  if (value === "journal") return value;
+  if (value === "syslog") {
+    throw new UsageError(
+      "Option '--log' cannot send to syslog ('/dev/log' needs an unstable Deno API): use '--log journal', which journald forwards to syslog when configured to",
+    );
+  }
+  throw new UsageError(`Option '--log' takes 'journal', got '${value}'`);
 }
