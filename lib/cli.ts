@@ -4,9 +4,15 @@
  */
 
 import { type Outcome, runCheck } from "./check.ts";
+import { describe } from "./probe.ts";
 import { SetupError, UsageError } from "./errors.ts";
 import { helpText } from "./help.ts";
-import { type Options, parseOptions } from "./options.ts";
+import {
+  DEFAULT_JOURNAL_SOCKET,
+  DEFAULT_STATE_FILE,
+  type Options,
+  parseOptions,
+} from "./options.ts";
 import { debugReport, jsonReport, print, type Run, say } from "./report.ts";
 import { resolveTarget, type Target } from "./target.ts";
 import { VERSION } from "./version.ts";
@@ -67,17 +73,19 @@ export async function main(args: readonly string[]): Promise<number> {
   // setTimeout returns Node's Timeout object and starts Node compatibility,
   // which costs every run about 5 ms and 4 MB. Like an unref'd timer, the
   // signal does not keep the process alive on its own.
+  // Once the verdict is known, the guard exits with it: --log is bounded on
+  // its own, and the exit status must never depend on it.
+  const decided: { exit?: number } = {};
   const guard = AbortSignal.timeout(options.timeoutMs + GUARD_SLACK_MS);
   guard.addEventListener("abort", () => {
+    if (decided.exit !== undefined) Deno.exit(decided.exit);
     say(`gave up after ${options.timeoutMs / 1000} s: exiting not active`);
     Deno.exit(EXIT_NOT_ACTIVE);
   });
 
   const outcome = await runCheck(target, options.check, options.timeoutMs);
-  // From here the verdict is known: logging is bounded on its own and must
-  // not turn an active verdict into a cut-off.
-  clearTimeout(guard);
   const exit = outcome.verdict.active ? EXIT_ACTIVE : EXIT_NOT_ACTIVE;
+  decided.exit = exit;
   const run: Run = {
     target,
     check: options.check,
@@ -101,12 +109,18 @@ async function logOutcome(
   run: Run,
   outcome: Outcome,
 ): Promise<void> {
-  const { logVerdict } = await import("./verdict_log.ts");
-  const notes = await logVerdict(run, outcome, {
-    journalSocket: options.journalSocket,
-    stateFile: options.stateFile,
-    budgetMs: LOG_BUDGET_MS,
-  });
+  let notes: string[];
+  try {
+    const { logVerdict } = await import("./verdict_log.ts");
+    notes = await logVerdict(run, outcome, {
+      journalSocket: options.journalSocket ?? DEFAULT_JOURNAL_SOCKET,
+      stateFile: options.stateFile ?? DEFAULT_STATE_FILE,
+      budgetMs: LOG_BUDGET_MS,
+    });
+  } catch (error: unknown) {
+    // The exit status never depends on logging, not even on a bug in it.
+    notes = [`not logged: internal error: ${describe(error)}`];
+  }
   for (const note of options.debug ? notes : []) say(`log: ${note}`);
 }
 

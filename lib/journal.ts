@@ -61,18 +61,16 @@ export async function sendToJournal(
   const bytes = new TextEncoder().encode(
     streamHeader(identifier, entry.priority) + entry.message + "\n",
   );
-  let timer: ReturnType<typeof setTimeout> | undefined;
+  // A timeout signal rather than setTimeout, which would start Node
+  // compatibility in Deno 2.9.
+  const budget = AbortSignal.timeout(budgetMs);
   const expired = new Promise<string>((resolve) => {
-    timer = setTimeout(
+    budget.addEventListener(
+      "abort",
       () => resolve(`the journal socket '${path}' took over ${budgetMs} ms`),
-      budgetMs,
     );
   });
-  try {
-    return await Promise.race([write(path, bytes), expired]);
-  } finally {
-    clearTimeout(timer);
-  }
+  return await Promise.race([write(path, bytes), expired]);
 }
 
 async function write(

@@ -28,8 +28,8 @@ export interface Options {
   tlsServerName?: string;
   tlsSkipVerify?: boolean;
   log?: LogSink;
-  journalSocket: string;
-  stateFile: string;
+  journalSocket?: string;
+  stateFile?: string;
 }
 
 /**
@@ -83,8 +83,6 @@ export function parseOptions(args: readonly string[]): Options {
     json: false,
     help: false,
     version: false,
-    journalSocket: DEFAULT_JOURNAL_SOCKET,
-    stateFile: DEFAULT_STATE_FILE,
   };
 
   for (let i = 0; i < args.length; i++) {
