@@ -163,7 +163,6 @@ async function run(
 /** Builds the installs under test and lists every variant to run. */
 async function prepare(url: string, skipped: Skipped[]): Promise<Variant[]> {
   await Deno.chmod(work, 0o755);
-  const cache = `${work}/cache`;
   const main = `${ROOT}/main.ts`;
   const variants: Variant[] = [{
     name: "deno run main.ts",
@@ -172,34 +171,66 @@ async function prepare(url: string, skipped: Skipped[]): Promise<Variant[]> {
     env: { PATH: path, HOME: home, VAULT_ADDR: url },
   }];
 
-  // The README's install: a wrapper, a cache filled by root at install time,
-  // run by a user without a home directory, as keepalived's script user is.
-  await run([
-    "install",
-    "--global",
-    "--root",
-    work,
-    "--name",
-    NAME,
-    ...PERMISSIONS,
-    main,
-  ]);
-  await run(["--version"], { DENO_DIR: cache }, `${work}/bin/${NAME}`);
+  // The installs: a wrapper written by `deno install`, run by a user without
+  // a home directory, as keepalived's script user is, with DENO_DIR set.
   const asNobody = Deno.uid() === 0;
   const user = asNobody
     ? ["setpriv", `--reuid=${NOBODY}`, `--regid=${NOBODY}`, "--clear-groups"]
     : [];
-  const nobodyEnv = { PATH: path, DENO_DIR: cache, VAULT_ADDR: url };
-  variants.push({
-    name: "deno install wrapper",
-    ours: true,
-    argv: [...user, `${work}/bin/${NAME}`],
-    env: nobodyEnv,
-  });
   if (!asNobody) {
     skipped.push({
       name: "user switch",
-      reason: "not root: the wrapper runs as the current user",
+      reason: "not root: the wrappers run as the current user",
+    });
+  }
+  const install = async (name: string, entry: string) => {
+    await run(["install", "--global", "--root", work, "--name", name]
+      .concat(PERMISSIONS, entry));
+    return `${work}/bin/${name}`;
+  };
+  const wrapper = await install(NAME, main);
+
+  // A cache filled by root and only readable by the script user: Deno cannot
+  // open its cache databases read-only and falls back to empty in-memory
+  // ones, so every run parses and compiles from scratch.
+  const readOnly = `${work}/cache-read-only`;
+  await run([], { DENO_DIR: readOnly, VAULT_ADDR: url }, wrapper);
+  variants.push({
+    name: "wrapper, cache read-only",
+    ours: true,
+    argv: [...user, wrapper],
+    env: { PATH: path, DENO_DIR: readOnly, VAULT_ADDR: url },
+  });
+
+  // A cache directory owned by the script user, filled by its first run.
+  const owned = await ownedCache("cache-owned");
+  variants.push({
+    name: "wrapper, cache owned",
+    ours: true,
+    argv: [...user, wrapper],
+    env: { PATH: path, DENO_DIR: owned, VAULT_ADDR: url },
+  });
+
+  // The same over one bundled JavaScript file (`deno task bundle`).
+  const bundle = `${work}/${NAME}.js`;
+  try {
+    await run(["bundle", "--quiet", "--platform", "deno", "-o", bundle, main]);
+    await Deno.chmod(bundle, 0o644);
+    const bundled = await install(`${NAME}-bundled`, bundle);
+    variants.push({
+      name: "bundled wrapper, cache owned",
+      ours: true,
+      argv: [...user, bundled],
+      env: {
+        PATH: path,
+        DENO_DIR: await ownedCache("cache-bundled"),
+        VAULT_ADDR: url,
+      },
+    });
+  } catch (error: unknown) {
+    skipped.push({
+      name: "bundled wrapper",
+      reason: `deno bundle failed: ${(error as Error).message}`,
     });
   }
 
@@ -269,6 +300,16 @@ async function prepare(url: string, skipped: Skipped[]): Promise<Variant[]> {
     });
   }
   return variants;
+}
+
+/** An empty cache directory the script user owns. */
+async function ownedCache(name: string): Promise<string> {
+  const directory = `${work}/${name}`;
+  await Deno.mkdir(directory, { mode: 0o700 });
+  if (Deno.uid() === 0) {
+    await Deno.chown(directory, Number(NOBODY), Number(NOBODY));
+  }
+  return directory;
 }
 
 async function findPythonWithRequests(): Promise<string | null> {
