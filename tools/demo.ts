@@ -16,7 +16,7 @@ import {
 } from "../tests/support/simulator.ts";
 
 /** One simulated node and what the check must conclude about it. */
-interface Scene {
+export interface Scene {
   label: string;
   product: Product;
   state: NodeStateName;
@@ -27,8 +27,9 @@ interface Scene {
   expected: string;
 }
 
+/** Every node the demo shows, in order. */
 // deno-fmt-ignore: one scene a line reads as a table
-const SCENES: Scene[] = [
+export const SCENES: readonly Scene[] = [
   { label: "Vault active", product: "vault", state: "active", expected: "active" },
   { label: "Vault standby", product: "vault", state: "standby", expected: "standby" },
   { label: "Vault, election running", product: "vault", state: "election", expected: "election" },
@@ -258,4 +259,4 @@ function show(text: string): void {
   console.log(text);
 }
 
-Deno.exit(await demo());
+if (import.meta.main) Deno.exit(await demo());
