@@ -26,6 +26,10 @@ export const EXIT_USAGE = 2;
 /** Runs the program with `args` and returns its exit status. */
 export async function main(args: readonly string[]): Promise<number> {
   const started = performance.now();
+  if (args[0] === "doctor") {
+    const { runDoctor } = await import("./doctor/main.ts");
+    return await runDoctor(args.slice(1));
+  }
 
   let options: Options;
   try {

@@ -14,6 +14,7 @@ Exits 0 only when the local Vault or OpenBao says this node is the active HA
 node; exits non-zero in every other case. Meant as a keepalived vrrp_script.
 
 Usage: ${PROGRAM} [options]
+       ${PROGRAM} doctor [--config FILE] [--env-file FILE] ...  (see doctor --help)
 
 Options:
   -u, --url URL          Vault address (wins over VAULT_ADDR), e.g.

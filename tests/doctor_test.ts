@@ -1,0 +1,367 @@
+import assert from "node:assert/strict";
+import { startLeaderAnswers } from "./support/leader_answers.ts";
+
+const MAIN = new URL("../main.ts", import.meta.url).pathname;
+const FIXTURES = new URL("./fixtures/keepalived/", import.meta.url).pathname;
+const EXAMPLE = new URL("../examples/keepalived.conf", import.meta.url)
+  .pathname;
+const PASSWD = "root:x:0:0:root:/root:/bin/bash\n" +
+  "keepalived_script:x:998:998::/nonexistent:/usr/sbin/nologin\n";
+const CONF = "/etc/keepalived/keepalived.conf";
+
+// The path tests depend on files owned by root, as on a real host.
+const asRoot = Deno.uid() === 0;
+if (!asRoot) {
+  // deno-lint-ignore no-console
+  console.log(
+    "doctor tests skipped: they need root to create root-owned files",
+  );
+}
+
+interface HostSetup {
+  conf?: string;
+  confText?: string;
+  passwd?: string;
+  env?: string;
+  scriptMode?: number;
+  noScript?: boolean;
+  files?: Record<string, string>;
+  modes?: Record<string, number>;
+  args?: string[];
+}
+
+interface Doctored {
+  code: number;
+  stdout: string;
+  stderr: string;
+  /** `severity code` of each finding, in order. */
+  findings: string[];
+}
+
+const vault = startLeaderAnswers("active");
+
+/** Builds a host's files under a temporary root and runs the doctor on it. */
+async function doctor(setup: HostSetup): Promise<Doctored> {
+  const root = await Deno.makeTempDir({ prefix: "doctor_test_" });
+  try {
+    const confText = setup.confText ??
+      await Deno.readTextFile(FIXTURES + (setup.conf ?? "good.conf"));
+    const files: Record<string, string> = {
+      [CONF]: confText,
+      "/etc/passwd": setup.passwd ?? PASSWD,
+      "/etc/default/keepalived": setup.env ?? `VAULT_ADDR=${vault.url}\n`,
+      ...(setup.noScript
+        ? {}
+        : { "/usr/local/bin/vault-ha-active-node": "#!/bin/sh\n" }),
+      ...setup.files,
+    };
+    for (const [path, text] of Object.entries(files)) {
+      await write(root, path, text);
+    }
+    if (!setup.noScript) {
+      await Deno.chmod(
+        `${root}/usr/local/bin/vault-ha-active-node`,
+        setup.scriptMode ?? 0o755,
+      );
+    }
+    for (const [path, mode] of Object.entries(setup.modes ?? {})) {
+      await Deno.chmod(root + path, mode);
+    }
+
+    const output = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "--no-prompt",
+        "--no-config",
+        "--allow-read",
+        "--allow-net=127.0.0.1",
+        "--allow-sys=networkInterfaces",
+        MAIN,
+        "doctor",
+        "--root",
+        root,
+        ...(setup.args ?? []),
+      ],
+      stdout: "piped",
+      stderr: "piped",
+      env: { NO_COLOR: "1" },
+    }).output();
+    const stdout = new TextDecoder().decode(output.stdout);
+    return {
+      code: output.code,
+      stdout,
+      stderr: new TextDecoder().decode(output.stderr),
+      findings: [...stdout.matchAll(/^(error|warning) \[([a-z-]+)\]/gm)]
+        .map((match) => `${match[1]} ${match[2]}`),
+    };
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+}
+
+async function write(root: string, path: string, text: string) {
+  const dir = path.slice(0, path.lastIndexOf("/"));
+  let current = root;
+  for (const part of dir.split("/").filter((part) => part !== "")) {
+    current += "/" + part;
+    await Deno.mkdir(current).catch((error: unknown) => {
+      if (!(error instanceof Deno.errors.AlreadyExists)) throw error;
+    });
+    await Deno.chmod(current, 0o755);
+  }
+  await Deno.writeTextFile(root + path, text);
+  await Deno.chmod(root + path, 0o644);
+}
+
+function test(name: string, fn: () => Promise<void>) {
+  Deno.test({ name, ignore: !asRoot, fn, sanitizeResources: false });
+}
+
+test("doctor gives a good setup a clean bill and exits 0", async () => {
+  const result = await doctor({});
+  assert.equal(result.code, 0, result.stdout + result.stderr);
+  assert.equal(
+    result.stdout,
+    `vault-ha-active-node doctor
+configuration: ${CONF}
+environment: /etc/default/keepalived
+check: vrrp_script 'vault_active' (${CONF}:9) runs '/usr/local/bin/vault-ha-active-node --timeout 0.8'
+target: ${vault.url} (from VAULT_ADDR in /etc/default/keepalived)
+verdict now: active (active): This node is the active node (ha_enabled and is_self are true)
+
+No problems found: the VIP follows the active Vault node
+`,
+  );
+  assert.match(
+    result.stderr,
+    new RegExp(`asked GET ${vault.url}/v1/sys/leader\n`),
+  );
+});
+
+test("doctor follows include globs", async () => {
+  const result = await doctor({
+    conf: "include_main.conf",
+    files: {
+      "/etc/keepalived/conf.d/vault.conf": await Deno.readTextFile(
+        FIXTURES + "include_instance.conf",
+      ),
+      "/etc/keepalived/conf.d/.hidden.conf": "vrrp_instance BROKEN {\n}\n",
+    },
+  });
+  assert.equal(result.code, 0, result.stdout);
+  assert.deepEqual(result.findings, []);
+  assert.match(
+    result.stdout,
+    new RegExp(
+      `^configuration: ${CONF}, /etc/keepalived/conf.d/vault.conf$`,
+      "m",
+    ),
+  );
+});
+
+test("doctor flags enable_script_security without a script user", async () => {
+  const result = await doctor({
+    conf: "no_script_user.conf",
+    passwd: "root:x:0:0:root:/root:/bin/bash\n",
+  });
+  assert.equal(result.code, 1);
+  assert.deepEqual(result.findings, ["error no-script-user"]);
+  assert.match(
+    result.stdout,
+    new RegExp(
+      `^error \\[no-script-user\\] ${CONF}:9: enable_script_security is set but there is no script_user and no 'keepalived_script' user
+  why: keepalived refuses to run the script as root and drops it: the instance runs untracked and takes the VIP whatever Vault says
+  fix: create the user \\(useradd --system --no-create-home keepalived_script\\) or set script_user in global_defs$`,
+      "m",
+    ),
+  );
+  assert.match(
+    result.stdout,
+    /\n1 error, 0 warnings: the VIP would not follow the active Vault node\n$/,
+  );
+});
+
+test("doctor flags a script_user that does not exist", async () => {
+  const result = await doctor({
+    passwd: "root:x:0:0:root:/root:/bin/bash\n",
+  });
+  assert.equal(result.code, 1);
+  assert.deepEqual(result.findings, ["error script-user-unknown"]);
+});
+
+test("doctor flags an unquoted script line", async () => {
+  const result = await doctor({ conf: "unquoted_script.conf" });
+  assert.equal(result.code, 1);
+  assert.deepEqual(result.findings, ["error unquoted-script"]);
+  const expected = `
+error [unquoted-script] ${CONF}:9: the script line of 'vault_active' is not quoted
+  why: keepalived runs only '/usr/local/bin/vault-ha-active-node' and silently drops every argument (--timeout 0.8)
+  fix: quote the whole command: script "/usr/local/bin/vault-ha-active-node --timeout 0.8"
+`;
+  assert.ok(result.stdout.includes(expected), result.stdout);
+});
+
+test("doctor flags a keepalived timeout not longer than the deadline", async () => {
+  const result = await doctor({ conf: "short_timeout.conf" });
+  assert.equal(result.code, 1);
+  assert.deepEqual(result.findings, ["error timeout-too-short"]);
+  assert.match(
+    result.stdout,
+    /keepalived's timeout for 'vault_active' \(1 s\) is not longer than the check's deadline \(1 s\)/,
+  );
+});
+
+test("doctor flags weight together with nopreempt", async () => {
+  const result = await doctor({ conf: "weight_nopreempt.conf" });
+  assert.equal(result.code, 1);
+  assert.deepEqual(result.findings, ["error weight-with-nopreempt"]);
+});
+
+test("doctor flags a vrrp_instance that does not track the check", async () => {
+  const result = await doctor({ conf: "untracked_instance.conf" });
+  assert.equal(result.code, 1);
+  assert.deepEqual(result.findings, ["error untracked-instance"]);
+  assert.match(result.stdout, /vrrp_instance 'OTHER' does not track the check/);
+});
+
+test("doctor flags a missing or non-executable script", async () => {
+  const missing = await doctor({ noScript: true });
+  assert.equal(missing.code, 1);
+  assert.deepEqual(missing.findings, ["error script-missing"]);
+
+  const plain = await doctor({ scriptMode: 0o644 });
+  assert.equal(plain.code, 1);
+  assert.deepEqual(plain.findings, ["error script-not-executable"]);
+});
+
+test("doctor flags a path others can write: an error when root runs it", async () => {
+  const asUser = await doctor({ modes: { "/usr/local/bin": 0o777 } });
+  assert.equal(asUser.code, 0);
+  assert.deepEqual(asUser.findings, ["warning unsafe-script-path"]);
+  assert.match(
+    asUser.stdout,
+    /'\/usr\/local\/bin' on the path of '\/usr\/local\/bin\/vault-ha-active-node' is writable by everyone/,
+  );
+
+  const good = await Deno.readTextFile(FIXTURES + "good.conf");
+  const asRootUser = await doctor({
+    confText: good.replace("script_user keepalived_script", "script_user root"),
+    modes: { "/usr/local/bin": 0o777 },
+  });
+  assert.equal(asRootUser.code, 1);
+  assert.deepEqual(asRootUser.findings, ["error unsafe-script-path"]);
+});
+
+test("doctor warns that keepalived does not check the file deno runs", async () => {
+  const result = await doctor({
+    conf: "deno_run.conf",
+    files: {
+      "/usr/bin/deno": "#!/bin/sh\n",
+      "/opt/vault-ha-active-node/main.ts": "",
+    },
+    modes: { "/usr/bin/deno": 0o755, "/opt/vault-ha-active-node": 0o777 },
+  });
+  assert.equal(result.code, 0, result.stdout);
+  assert.deepEqual(result.findings, ["warning program-file-unchecked"]);
+  assert.match(
+    result.stdout,
+    /^warning \[program-file-unchecked\] \/etc\/keepalived\/keepalived.conf:9: keepalived checks only '\/usr\/bin\/deno', not '\/opt\/vault-ha-active-node\/main.ts', and '\/opt\/vault-ha-active-node' is writable by everyone$/m,
+  );
+});
+
+test("doctor flags the VIP or another host as the target and does not ask it", async () => {
+  const vip = await doctor({ env: "VAULT_ADDR=http://198.51.100.10:8200\n" });
+  assert.equal(vip.code, 1);
+  assert.deepEqual(vip.findings, ["error target-is-vip"]);
+  assert.match(
+    vip.stdout,
+    /^verdict now: not asked, the target is not this host$/m,
+  );
+  assert.doesNotMatch(vip.stderr, /asked GET/);
+
+  const remote = await doctor({
+    env: "export VAULT_ADDR='http://198.51.100.20:8200'\n",
+  });
+  assert.equal(remote.code, 1);
+  assert.deepEqual(remote.findings, ["error target-not-this-host"]);
+});
+
+test("doctor flags a target keepalived cannot see", async () => {
+  const result = await doctor({ env: "# VAULT_ADDR is in root's .bashrc\n" });
+  assert.equal(result.code, 1);
+  assert.deepEqual(result.findings, ["error no-target"]);
+});
+
+test("doctor flags a check that cannot tell", async () => {
+  const down = startLeaderAnswers("active");
+  await down.close();
+  const result = await doctor({ args: ["--url", down.url] });
+  assert.equal(result.code, 1);
+  assert.deepEqual(result.findings, ["error check-cannot-tell"]);
+});
+
+test("doctor reports Vault's answer without a finding when this node is a standby", async () => {
+  vault.answer("standby");
+  try {
+    const result = await doctor({});
+    assert.equal(result.code, 0);
+    assert.deepEqual(result.findings, []);
+    assert.match(result.stdout, /^verdict now: not active \(standby\): /m);
+  } finally {
+    vault.answer("active");
+  }
+});
+
+test("doctor compares priorities with a peer's configuration", async () => {
+  const result = await doctor({
+    files: {
+      "/etc/keepalived/peer.conf": await Deno.readTextFile(
+        FIXTURES + "peer.conf",
+      ),
+    },
+    args: ["--peer-config", "/etc/keepalived/peer.conf"],
+  });
+  assert.equal(result.code, 0);
+  assert.deepEqual(result.findings, ["warning equal-priority"]);
+});
+
+test("doctor says what it cannot read and exits 1", async () => {
+  const result = await doctor({
+    args: ["--config", "/etc/keepalived/none.conf"],
+  });
+  assert.equal(result.code, 1);
+  assert.equal(
+    result.stdout,
+    `error [unreadable] cannot read the setup: No keepalived configuration at '/etc/keepalived/none.conf'
+  why: the doctor cannot check what it cannot read
+  fix: give the right path with --config or --env-file, and run with --allow-read
+`,
+  );
+});
+
+let example: string | undefined;
+try {
+  example = Deno.readTextFileSync(EXAMPLE);
+} catch {
+  // deno-lint-ignore no-console
+  console.log(`doctor example test skipped: ${EXAMPLE} does not exist yet`);
+}
+
+Deno.test({
+  name: "doctor gives examples/keepalived.conf a clean bill",
+  ignore: !asRoot || example === undefined,
+  sanitizeResources: false,
+  async fn() {
+    const result = await doctor({ confText: example as string });
+    assert.equal(result.code, 0, result.stdout + result.stderr);
+    assert.deepEqual(result.findings, []);
+  },
+});
+
+Deno.test({
+  name: "doctor tests stop the simulated Vault",
+  ignore: !asRoot,
+  async fn() {
+    await vault.close();
+  },
+});
