@@ -1,0 +1,272 @@
+/**
+ * The whole end-to-end run: checks what it needs, installs the check as the
+ * README says, runs every scenario on a two-host and a three-host cluster
+ * and the slow-check variant, proves the harness catches a fail-open setup,
+ * and sums up the failover windows in one line.
+ */
+
+import { attempt, available, run } from "./command.ts";
+import { Cluster, stopAll } from "./cluster.ts";
+import { installCheck, unsafePathProblems } from "./install.ts";
+import {
+  ROTATION,
+  scenarios,
+  SLOW_CHECK,
+  Stage,
+  type Window,
+} from "./scenarios.ts";
+import type { Violation } from "./sampler.ts";
+
+/** The user keepalived runs the check as, which the README has created. */
+export const SCRIPT_USER = "keepalived_script";
+
+/** Why the run cannot happen here, or `undefined` when it can. */
+export async function skipReason(): Promise<string | undefined> {
+  if (Deno.build.os !== "linux") return "network namespaces need Linux";
+  if (Deno.uid() !== 0) return "creating network namespaces needs root";
+  if (!await available("keepalived", ["--version"])) {
+    return "keepalived is not installed (apt-get install keepalived)";
+  }
+  if (!await available("ip", ["-V"]) || !await available("bridge", ["-V"])) {
+    return "iproute2 is not installed (apt-get install iproute2)";
+  }
+  return undefined;
+}
+
+/** One scenario's outcome. */
+export interface ScenarioOutcome {
+  readonly cluster: string;
+  readonly scenario: string;
+  readonly error?: string;
+  readonly windows: readonly Window[];
+}
+
+/** What the negative run saw of a check keepalived could not run. */
+export interface FailOpenProof {
+  readonly failOpenLines: readonly string[];
+  readonly pathProblems: readonly string[];
+  readonly violations: readonly Violation[];
+}
+
+/** Everything the run found. */
+export interface SuiteOutcome {
+  readonly scenarios: readonly ScenarioOutcome[];
+  readonly violations: readonly Violation[];
+  readonly failOpenLines: readonly string[];
+  readonly leftovers: readonly string[];
+  readonly failOpenProof: FailOpenProof;
+  readonly summary: string;
+}
+
+/** Where each line of progress goes. */
+export type Say = (line: string) => void;
+
+/** Runs everything; tears down whatever happens, also on SIGINT/SIGTERM. */
+export async function runSuite(say: Say): Promise<SuiteOutcome> {
+  const root = await Deno.makeTempDir({ prefix: "vha-e2e-" });
+  await Deno.chmod(root, 0o755);
+  const interrupted = async () => {
+    await stopAll();
+    await Deno.remove(root, { recursive: true }).catch(() => {});
+    Deno.exit(130);
+  };
+  Deno.addSignalListener("SIGINT", interrupted);
+  Deno.addSignalListener("SIGTERM", interrupted);
+  try {
+    await ensureScriptUser(say);
+    const installed = await installCheck(`${root}/install`);
+    const problems = await unsafePathProblems(installed.launcher);
+    if (problems.length > 0) {
+      throw new Error(`The installed check is unsafe: ${problems.join("; ")}`);
+    }
+    return await runAll(root, installed.launcher, say);
+  } finally {
+    Deno.removeSignalListener("SIGINT", interrupted);
+    Deno.removeSignalListener("SIGTERM", interrupted);
+    await stopAll();
+    await Deno.remove(root, { recursive: true });
+  }
+}
+
+async function runAll(
+  root: string,
+  launcher: string,
+  say: Say,
+): Promise<SuiteOutcome> {
+  const outcomes: ScenarioOutcome[] = [];
+  const violations: Violation[] = [];
+  const failOpenLines: string[] = [];
+  const leftovers: string[] = [];
+
+  const plans = [
+    { name: "two", states: ["active", "standby"], list: scenarios() },
+    {
+      name: "three",
+      states: ["active", "standby", "standby"],
+      list: [ROTATION, ...scenarios()],
+    },
+    {
+      name: "slow",
+      states: ["active", "standby"],
+      list: [SLOW_CHECK],
+      scriptArguments: "--timeout 5",
+    },
+  ];
+  for (const plan of plans) {
+    const directory = `${root}/${plan.name}`;
+    await Deno.mkdir(directory, { mode: 0o755 });
+    const cluster = await Cluster.start({ ...plan, launcher, directory });
+    const label = `${plan.states.length} hosts${
+      plan.scriptArguments ? `, script "... ${plan.scriptArguments}"` : ""
+    }`;
+    try {
+      const startup = new Stage(cluster);
+      await startup.cluster.sampler.until(
+        (sample) => sample.holders.length === 1 && sample.holders[0] === "a",
+        cluster.detectionMs + 5_000,
+        () => "The VIP did not reach host a at start-up",
+      ).then((sample) => {
+        const seconds = (sample.at - cluster.keepalivedStartedAt) / 1000;
+        outcomes.push({
+          cluster: label,
+          scenario: "start-up placement",
+          windows: [{ label: "start-up", kind: "startup", seconds }],
+        });
+        say(`  ${label}: start-up placement on a: ${seconds.toFixed(2)} s`);
+      });
+      for (const scenario of plan.list) {
+        const stage = new Stage(cluster);
+        let error: string | undefined;
+        try {
+          await scenario.run(stage);
+        } catch (caught: unknown) {
+          error = caught instanceof Error ? caught.message : String(caught);
+        }
+        outcomes.push({
+          cluster: label,
+          scenario: scenario.name,
+          windows: stage.windows,
+          ...(error === undefined ? {} : { error }),
+        });
+        say(
+          `  ${label}: ${scenario.name}: ${
+            describeOutcome(stage.windows, error)
+          }`,
+        );
+      }
+    } finally {
+      violations.push(...cluster.sampler.violations);
+      failOpenLines.push(...cluster.failOpenLines());
+      leftovers.push(...await cluster.stop());
+    }
+  }
+
+  const failOpenProof = await proveFailOpenCaught(
+    root,
+    launcher,
+    leftovers,
+    say,
+  );
+  return {
+    scenarios: outcomes,
+    violations,
+    failOpenLines,
+    leftovers,
+    failOpenProof,
+    summary: summarise(outcomes, violations),
+  };
+}
+
+function describeOutcome(windows: readonly Window[], error?: string): string {
+  const measured = windows
+    .map((window) => `${window.label} ${window.seconds.toFixed(2)} s`)
+    .join(", ");
+  return error === undefined ? measured || "ok" : `FAILED: ${error}`;
+}
+
+/**
+ * The negative run: a launcher keepalived cannot execute (mode 0644) on
+ * one host whose Vault is standby. keepalived drops the check and takes
+ * the VIP; the harness must see it in the log, in the path and in the
+ * sampler.
+ */
+async function proveFailOpenCaught(
+  root: string,
+  launcher: string,
+  leftovers: string[],
+  say: Say,
+): Promise<FailOpenProof> {
+  const directory = `${root}/fail-open`;
+  await Deno.mkdir(`${directory}/bin`, { recursive: true, mode: 0o755 });
+  const broken = `${directory}/bin/vault-ha-active-node`;
+  await Deno.copyFile(launcher, broken);
+  await Deno.chmod(broken, 0o644);
+
+  const cluster = await Cluster.start({
+    name: "open",
+    states: ["standby"],
+    launcher: broken,
+    directory,
+  });
+  try {
+    await cluster.sampler.until(
+      () => cluster.sampler.violations.length > 0,
+      cluster.detectionMs + 5_000,
+      () => "The sampler never flagged the VIP on a standby host",
+    ).catch(() => {});
+    const proof = {
+      failOpenLines: cluster.failOpenLines(),
+      pathProblems: await unsafePathProblems(broken),
+      violations: [...cluster.sampler.violations],
+    };
+    say(
+      `  fail-open setup: ${proof.failOpenLines.length} log line(s), ` +
+        `${proof.pathProblems.length} path problem(s), ` +
+        `${proof.violations.length} violation(s) caught`,
+    );
+    return proof;
+  } finally {
+    leftovers.push(...await cluster.stop());
+  }
+}
+
+/** The closing line: leadership-change windows and broken rules. */
+export function summarise(
+  outcomes: readonly ScenarioOutcome[],
+  violations: readonly Violation[],
+): string {
+  const seconds = outcomes
+    .flatMap((outcome) => outcome.windows)
+    .filter((window) => window.kind === "leadership")
+    .map((window) => window.seconds)
+    .sort((left, right) => left - right);
+  const count = (kind: Violation["kind"]) =>
+    violations.filter((violation) => violation.kind === kind).length;
+  const median = seconds.length === 0 ? NaN : middle(seconds);
+  const worst = seconds.length === 0
+    ? NaN
+    : seconds[seconds.length - 1] as number;
+  return `failover: median ${median.toFixed(2)} s, worst ${
+    worst.toFixed(2)
+  } s, misplaced ${count("misplaced")}, double ${count("double")}`;
+}
+
+function middle(sorted: readonly number[]): number {
+  const half = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1
+    ? sorted[half] as number
+    : ((sorted[half - 1] as number) + (sorted[half] as number)) / 2;
+}
+
+/**
+ * Creates the unprivileged script user the README asks for, if missing.
+ * It is left in place: it is part of installing keepalived for the check.
+ */
+async function ensureScriptUser(say: Say): Promise<void> {
+  if ((await attempt("id", ["-u", SCRIPT_USER])).code === 0) return;
+  await run("useradd", [
+    ...["--system", "--no-create-home", "--home-dir", "/nonexistent"],
+    ...["--shell", "/usr/sbin/nologin", SCRIPT_USER],
+  ]);
+  say(`  created the system user '${SCRIPT_USER}' (left in place)`);
+}
