@@ -44,6 +44,8 @@ export interface ClusterPlan {
   readonly states: readonly string[];
   /** The launcher keepalived runs. */
   readonly launcher: string;
+  /** The Deno cache filled at install time, given as `DENO_DIR`. */
+  readonly cache: string;
   /** A private directory for configurations, pid files and sockets. */
   readonly directory: string;
   /** Arguments added to the `script` line (the slow-check variant). */
@@ -129,7 +131,10 @@ export class Cluster {
       const config = this.#config(text, index);
       this.#keepaliveds.set(
         host.name,
-        await startKeepalived(host, files, config, VAULT_ADDRESS),
+        await startKeepalived(host, files, config, {
+          VAULT_ADDR: VAULT_ADDRESS,
+          DENO_DIR: this.plan.cache,
+        }),
       );
     }));
   }

@@ -1,85 +1,81 @@
 /**
- * Installs the check the way the README tells operators to: the program in
- * a root-owned directory with a filled Deno cache, and the launcher from
- * `examples/vault-ha-active-node.sh` as a root-owned 0755 file that
- * keepalived runs.
+ * Installs the check the way the README's "Installing for keepalived",
+ * option B, tells operators to: the sources in a root-owned directory, a
+ * `deno install` wrapper with the permission flags baked in, and a Deno
+ * cache filled at install time and readable by the script user, which
+ * keepalived's environment names in `DENO_DIR`.
  */
 
 import { run } from "./command.ts";
 
 const REPOSITORY = new URL("../../", import.meta.url);
 
-/** Where the README installs the program and its cache. */
-export const README_LIBRARY = "/usr/local/lib/vault-ha-active-node";
-
-/** Where the README's launcher finds Deno. */
-export const README_DENO = "/usr/bin/deno";
+/** The program's name: the wrapper's file name. */
+export const PROGRAM = "vault-ha-active-node";
 
 /** An installed check. */
 export interface Installed {
-  /** The launcher keepalived runs: the first word of the `script` line. */
+  /** The wrapper keepalived runs: the first word of the `script` line. */
   readonly launcher: string;
-  /** The directory holding the program and its cache. */
-  readonly library: string;
+  /** The cache to give keepalived as `DENO_DIR`. */
+  readonly cache: string;
 }
 
 /**
- * Installs into `root` (which must exist): `root/lib/vault-ha-active-node`
- * for the program and `root/bin/vault-ha-active-node` for the launcher.
+ * Installs into `root` (which must exist): `root/src` for the sources,
+ * `root/bin/vault-ha-active-node` for the wrapper, `root/cache` for the
+ * cache; everything owned by root and writable by nobody else.
  */
 export async function installCheck(root: string): Promise<Installed> {
-  const library = `${root}/lib/vault-ha-active-node`;
-  const bin = `${root}/bin`;
-  await Deno.mkdir(`${library}/lib`, { recursive: true, mode: 0o755 });
-  await Deno.mkdir(bin, { recursive: true, mode: 0o755 });
-
-  await copy("main.ts", `${library}/main.ts`);
+  const source = `${root}/src`;
+  await Deno.mkdir(`${source}/lib`, { recursive: true, mode: 0o755 });
+  for (const file of ["main.ts", "deno.json"]) {
+    await copy(file, `${source}/${file}`);
+  }
   for await (const entry of Deno.readDir(new URL("lib/", REPOSITORY))) {
     if (entry.isFile && entry.name.endsWith(".ts")) {
-      await copy(`lib/${entry.name}`, `${library}/lib/${entry.name}`);
+      await copy(`lib/${entry.name}`, `${source}/lib/${entry.name}`);
     }
   }
-  await fillCache(library);
 
-  const template = await Deno.readTextFile(
-    new URL("examples/vault-ha-active-node.sh", REPOSITORY),
-  );
-  const launcher = `${bin}/vault-ha-active-node`;
-  await Deno.writeTextFile(
-    launcher,
-    template
-      .replaceAll(README_LIBRARY, library)
-      .replaceAll(`DENO=${README_DENO}`, `DENO=${Deno.execPath()}`),
-  );
-  await Deno.chmod(launcher, 0o755);
-  for (const directory of [root, `${root}/lib`, library, bin]) {
-    await Deno.chmod(directory, 0o755);
+  // 2. A wrapper with the permission flags baked in.
+  await run(Deno.execPath(), [
+    ...["install", "--quiet", "--global", "--root", root, "--name", PROGRAM],
+    ...["--no-prompt", "--allow-env=VAULT_ADDR", "--allow-net"],
+    `${source}/main.ts`,
+  ]);
+  const launcher = `${root}/bin/${PROGRAM}`;
+
+  // 3. A cache filled now, readable by the script user.
+  const cache = `${root}/cache`;
+  const filled = await new Deno.Command(launcher, {
+    args: ["--version"],
+    env: { DENO_DIR: cache, PATH: searchPath() },
+    stdin: "null",
+    stdout: "null",
+    stderr: "piped",
+  }).output();
+  if (!filled.success) {
+    const said = new TextDecoder().decode(filled.stderr).trim();
+    throw new Error(`Filling the Deno cache '${cache}' failed: '${said}'`);
   }
-  return { launcher, library };
+  await run("chmod", ["-R", "go-w,a+rX", root]);
+  return { launcher, cache };
+}
+
+/**
+ * The `PATH` keepalived gets from systemd, with the directory of the Deno
+ * running this test last, so that the wrapper finds a `deno` here too.
+ */
+export function searchPath(): string {
+  const deno = Deno.execPath();
+  const directory = deno.slice(0, deno.lastIndexOf("/"));
+  return `/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:${directory}`;
 }
 
 async function copy(from: string, to: string): Promise<void> {
   await Deno.copyFile(new URL(from, REPOSITORY), to);
   await Deno.chmod(to, 0o644);
-}
-
-/**
- * Fills the cache the launcher points at, so that each run as the
- * unprivileged script user neither compiles nor retries writing a cache.
- */
-async function fillCache(library: string): Promise<void> {
-  const cached = await new Deno.Command(Deno.execPath(), {
-    args: ["cache", "--quiet", "--no-config", `${library}/main.ts`],
-    env: { DENO_DIR: `${library}/cache` },
-    stdin: "null",
-    stdout: "null",
-    stderr: "piped",
-  }).output();
-  if (!cached.success) {
-    const said = new TextDecoder().decode(cached.stderr).trim();
-    throw new Error(`Filling the Deno cache of '${library}' failed: '${said}'`);
-  }
-  await run("chmod", ["-R", "go-w,a+rX", `${library}/cache`]);
 }
 
 /**

@@ -5,6 +5,7 @@
  * check and now fails open.
  */
 
+import { searchPath } from "./install.ts";
 import { type Host, HOST_INTERFACE, PREFIX, VIP } from "./network.ts";
 
 const EXAMPLE = new URL("../../examples/keepalived.conf", import.meta.url);
@@ -135,14 +136,15 @@ export interface KeepalivedFiles {
 
 /**
  * Starts keepalived in the foreground in `host`'s namespace with `config`,
- * only VRRP, its own pid files, and an environment holding `VAULT_ADDR`
- * the way a systemd `EnvironmentFile` would provide it.
+ * only VRRP and its own pid files. Its environment is `PATH` and nothing
+ * but `environment` (`VAULT_ADDR`, `DENO_DIR`), as systemd would give it
+ * from an `EnvironmentFile` such as `/etc/default/keepalived`.
  */
 export async function startKeepalived(
   host: Host,
   files: KeepalivedFiles,
   config: string,
-  vaultAddress: string,
+  environment: Readonly<Record<string, string>>,
 ): Promise<Keepalived> {
   await Deno.writeTextFile(files.config, config, { mode: 0o644 });
   const child = new Deno.Command("ip", {
@@ -154,10 +156,7 @@ export async function startKeepalived(
       ...["-c", `${files.pidPrefix}.checkers.pid`],
     ],
     clearEnv: true,
-    env: {
-      PATH: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-      VAULT_ADDR: vaultAddress,
-    },
+    env: { PATH: searchPath(), ...environment },
     stdin: "null",
     stdout: "piped",
     stderr: "piped",

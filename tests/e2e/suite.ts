@@ -7,7 +7,7 @@
 
 import { attempt, available, run } from "./command.ts";
 import { Cluster, stopAll } from "./cluster.ts";
-import { installCheck, unsafePathProblems } from "./install.ts";
+import { installCheck, type Installed, unsafePathProblems } from "./install.ts";
 import {
   ROTATION,
   scenarios,
@@ -79,7 +79,7 @@ export async function runSuite(say: Say): Promise<SuiteOutcome> {
     if (problems.length > 0) {
       throw new Error(`The installed check is unsafe: ${problems.join("; ")}`);
     }
-    return await runAll(root, installed.launcher, say);
+    return await runAll(root, installed, say);
   } finally {
     Deno.removeSignalListener("SIGINT", interrupted);
     Deno.removeSignalListener("SIGTERM", interrupted);
@@ -90,7 +90,7 @@ export async function runSuite(say: Say): Promise<SuiteOutcome> {
 
 async function runAll(
   root: string,
-  launcher: string,
+  installed: Installed,
   say: Say,
 ): Promise<SuiteOutcome> {
   const outcomes: ScenarioOutcome[] = [];
@@ -115,7 +115,12 @@ async function runAll(
   for (const plan of plans) {
     const directory = `${root}/${plan.name}`;
     await Deno.mkdir(directory, { mode: 0o755 });
-    const cluster = await Cluster.start({ ...plan, launcher, directory });
+    const cluster = await Cluster.start({
+      ...plan,
+      launcher: installed.launcher,
+      cache: installed.cache,
+      directory,
+    });
     const label = `${plan.states.length} hosts${
       plan.scriptArguments ? `, script "... ${plan.scriptArguments}"` : ""
     }`;
@@ -163,7 +168,7 @@ async function runAll(
 
   const failOpenProof = await proveFailOpenCaught(
     root,
-    launcher,
+    installed,
     leftovers,
     say,
   );
@@ -192,20 +197,21 @@ function describeOutcome(windows: readonly Window[], error?: string): string {
  */
 async function proveFailOpenCaught(
   root: string,
-  launcher: string,
+  installed: Installed,
   leftovers: string[],
   say: Say,
 ): Promise<FailOpenProof> {
   const directory = `${root}/fail-open`;
   await Deno.mkdir(`${directory}/bin`, { recursive: true, mode: 0o755 });
   const broken = `${directory}/bin/vault-ha-active-node`;
-  await Deno.copyFile(launcher, broken);
+  await Deno.copyFile(installed.launcher, broken);
   await Deno.chmod(broken, 0o644);
 
   const cluster = await Cluster.start({
     name: "open",
     states: ["standby"],
     launcher: broken,
+    cache: installed.cache,
     directory,
   });
   try {
