@@ -365,3 +365,18 @@ Deno.test({
     await vault.close();
   },
 });
+
+Deno.test("doctor refuses an unknown option with exit 2 and one line", async () => {
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "--no-prompt", "--no-config", MAIN, "doctor", "--bogus"],
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  }).output();
+  assert.equal(output.code, 2);
+  assert.equal(new TextDecoder().decode(output.stdout), "");
+  assert.equal(
+    new TextDecoder().decode(output.stderr),
+    "vault-ha-active-node: Unknown option '--bogus': see --help for the options\n",
+  );
+});

@@ -34,6 +34,7 @@ export async function runDoctor(args: readonly string[]): Promise<number> {
   let doctor;
   try {
     doctor = parseDoctorOptions(args);
+    parseOptions(doctor.checkArgs);
   } catch (error: unknown) {
     if (!(error instanceof UsageError)) throw error;
     say(error.message);
@@ -156,15 +157,13 @@ export async function runDoctor(args: readonly string[]): Promise<number> {
     if (place.local && !permitted) {
       facts.push(`verdict now: not asked, run with --allow-net=${listener}`);
     } else if (place.local) {
+      const started = performance.now();
       const outcome = await runCheck(target, options.check, options.timeoutMs);
       debugReport({
         target,
         check: options.check,
         timeoutMs: options.timeoutMs,
-        elapsedMs: outcome.probes.reduce(
-          (sum, p) => Math.max(sum, p.elapsedMs),
-          0,
-        ),
+        elapsedMs: Math.round((performance.now() - started) * 10) / 10,
         exit: outcome.verdict.active ? 0 : 1,
         warnings: [],
       }, outcome);
