@@ -355,6 +355,13 @@ Deno.test({
     const result = await doctor({ confText: example as string });
     assert.equal(result.code, 0, result.stdout + result.stderr);
     assert.deepEqual(result.findings, []);
+
+    // Its $VIRTUAL_ADDRESS definition is read: the VIP as target is caught.
+    const vip = await doctor({
+      confText: example as string,
+      env: "VAULT_ADDR=http://198.51.100.100:8200\n",
+    });
+    assert.deepEqual(vip.findings, ["error target-is-vip"]);
   },
 });
 

@@ -1,7 +1,8 @@
 /**
  * keepalived's configuration as a tree of statements: words, an optional
  * block of child statements, and where each came from. `include` lines are
- * followed (with `*`, `?` and `[...]` globs), comments (`#`, `!`) dropped.
+ * followed (with `*`, `?` and `[...]` globs), `$NAME=value` definitions
+ * substituted, comments (`#`, `!`) dropped.
  */
 
 import type { HostFiles } from "./host_files.ts";
@@ -35,7 +36,7 @@ export function readKeepalivedConf(
 ): KeepalivedConf {
   const conf: KeepalivedConf = { statements: [], files: [], unmatched: [] };
   const tokens: Token[] = [];
-  collect(host, path, conf, tokens, 0);
+  collect(host, path, conf, tokens, 0, new Map());
   conf.statements = build(tokens);
   return conf;
 }
@@ -70,6 +71,7 @@ function collect(
   conf: KeepalivedConf,
   tokens: Token[],
   depth: number,
+  definitions: Map<string, string>,
 ): void {
   const text = host.read(path);
   if (text === undefined) {
@@ -80,7 +82,22 @@ function collect(
   const lines = text.split("\n");
   for (let index = 0; index < lines.length; index++) {
     const line = index + 1;
-    const words = splitLine(lines[index] as string);
+    const text = lines[index] as string;
+    // keepalived's own definitions: `$NAME=value`, used as $NAME or ${NAME}.
+    const definition = /^\s*\$([A-Za-z_]\w*)=(.*)$/.exec(text);
+    if (definition) {
+      definitions.set(
+        definition[1] as string,
+        (definition[2] as string).trim(),
+      );
+      continue;
+    }
+    const words = splitLine(
+      text.replace(
+        /\$\{([A-Za-z_]\w*)\}|\$([A-Za-z_]\w*)/g,
+        (whole, braced, bare) => definitions.get(braced ?? bare) ?? whole,
+      ),
+    );
     if (words[0]?.text === "include" && !words[0].quoted) {
       const pattern = words[1]?.text ?? "";
       const absolute = pattern.startsWith("/")
@@ -91,7 +108,7 @@ function collect(
         conf.unmatched.push({ pattern, where: `${path}:${line}` });
       }
       for (const match of matches) {
-        collect(host, match, conf, tokens, depth + 1);
+        collect(host, match, conf, tokens, depth + 1, definitions);
       }
       continue;
     }
