@@ -63,6 +63,7 @@ export class Cluster {
   readonly #keepaliveds = new Map<string, Keepalived>();
   readonly #retiredLogs: string[] = [];
   readonly #notActiveSince = new Map<string, number | undefined>();
+  readonly #activeSince = new Map<string, number>();
   readonly #started = performance.now();
   #keepalivedStartedAt = NaN;
 
@@ -76,6 +77,7 @@ export class Cluster {
     );
     this.sampler = new Sampler(network.hosts, {
       notActiveSince: (host) => this.#notActiveSince.get(host),
+      soleActive: () => this.#soleActive(),
     }, this.detectionMs);
   }
 
@@ -91,10 +93,8 @@ export class Cluster {
     try {
       await Promise.all(network.hosts.map(async (host, index) => {
         const state = plan.states[index] ?? "standby";
-        cluster.#notActiveSince.set(
-          host.name,
-          state === "active" ? undefined : cluster.#started,
-        );
+        cluster.#notActiveSince.set(host.name, cluster.#started);
+        cluster.#markActive(host.name, state === "active");
         cluster.#vaults.set(
           host.name,
           await startVault(host, cluster.#control(host.name), state),
@@ -236,11 +236,25 @@ export class Cluster {
   }
 
   #markActive(name: string, active: boolean): void {
+    const now = performance.now();
     if (active) {
+      if (this.#notActiveSince.get(name) !== undefined) {
+        this.#activeSince.set(name, now);
+      }
       this.#notActiveSince.set(name, undefined);
     } else if (this.#notActiveSince.get(name) === undefined) {
-      this.#notActiveSince.set(name, performance.now());
+      this.#notActiveSince.set(name, now);
+      this.#activeSince.delete(name);
     }
+  }
+
+  #soleActive(): { host: string; since: number } | undefined {
+    const active = [...this.#activeSince.entries()];
+    if (active.length !== 1 || !(this.#keepalivedStartedAt >= 0)) {
+      return undefined;
+    }
+    const [host, since] = active[0] as [string, number];
+    return { host, since: Math.max(since, this.#keepalivedStartedAt) };
   }
 
   #vault(name: string): VaultNode {

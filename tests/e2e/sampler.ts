@@ -1,7 +1,8 @@
 /**
  * Watches where the VIP is: every 100 ms it asks `ip -n NS addr` on every
  * host, and it fails the run when the VIP is on two hosts at once or stays
- * on a host whose Vault is not active for longer than the detection time.
+ * on a host whose Vault is not active for longer than the detection time,
+ * or is on no host that long while exactly one Vault is active.
  */
 
 import { holdsVip, type Host } from "./network.ts";
@@ -19,7 +20,7 @@ export interface Sample {
 
 /** A broken rule, as one line. */
 export interface Violation {
-  readonly kind: "double" | "misplaced";
+  readonly kind: "double" | "misplaced" | "missing";
   readonly message: string;
 }
 
@@ -27,6 +28,11 @@ export interface Violation {
 export interface VaultStates {
   /** `undefined` when active, else when it stopped being active. */
   notActiveSince(host: string): number | undefined;
+  /**
+   * The host whose Vault has been the only active one, and since when
+   * (counted from keepalived's start at the earliest), or `undefined`.
+   */
+  soleActive(): { host: string; since: number } | undefined;
 }
 
 /** The sampler of one cluster. */
@@ -158,6 +164,7 @@ export class Sampler {
     this.#doubled = holders.length > 1;
     const sample = { at: performance.now(), holders };
     for (const holder of holders) this.#checkPlacement(holder, sample.at);
+    if (holders.length === 0) this.#checkPresence(sample.at);
     this.#last = sample;
     for (const waiter of [...this.#waiters]) waiter(sample);
   }
@@ -171,7 +178,19 @@ export class Sampler {
       "misplaced",
       `VIP still on host ${holder} ${(late / 1000).toFixed(2)} s after its ` +
         `Vault stopped being active (limit ${this.#detectionMs / 1000} s)`,
-      `${holder}@${since}`,
+      `misplaced:${holder}@${since}`,
+    );
+  }
+
+  /** A VIP missing while one Vault has long been active is a flap. */
+  #checkPresence(at: number): void {
+    const active = this.#states.soleActive();
+    if (!active || at - active.since <= this.#detectionMs) return;
+    this.#report(
+      "missing",
+      `VIP on no host ${((at - active.since) / 1000).toFixed(2)} s after ` +
+        `host ${active.host}'s Vault became the only active one`,
+      `missing:${active.host}@${active.since}`,
     );
   }
 
