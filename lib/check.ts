@@ -5,6 +5,7 @@
 import { ask, type Probe } from "./probe.ts";
 import type { Target } from "./target.ts";
 import type { CheckMode } from "./options.ts";
+import type { TlsSettings } from "./tls_settings.ts";
 import {
   combine,
   decideHealth,
@@ -24,17 +25,25 @@ export interface Outcome {
 
 /**
  * Asks the endpoints `mode` names, in parallel, all bounded by one deadline
- * of `timeoutMs` that covers connecting, headers and body.
+ * of `timeoutMs` that covers connecting, headers and body. `https://` and
+ * `unix://` targets are asked over a connection the check dials itself,
+ * with `tls` for the former.
  */
 export async function runCheck(
   target: Target,
   mode: CheckMode,
   timeoutMs: number,
+  tls?: TlsSettings,
 ): Promise<Outcome> {
-  const client = createClient(target);
   const deadline = AbortSignal.timeout(timeoutMs);
-  const probe = (path: string) =>
-    ask(target, path, client, deadline, timeoutMs);
+  let probe: (path: string) => Promise<Probe>;
+  if (target.scheme === "http") {
+    const client = createClient(target);
+    probe = (path) => ask(target, path, client, deadline, timeoutMs);
+  } else {
+    const { askDirect } = await import("./direct_probe.ts");
+    probe = (path) => askDirect(target, path, tls, deadline, timeoutMs);
+  }
 
   if (mode === "leader") {
     const leader = await probe(LEADER_PATH);
@@ -59,18 +68,13 @@ export async function runCheck(
  * proxy variables in keepalived's environment cannot reroute the check.
  */
 function createClient(target: Target): Deno.HttpClient {
-  if (target.scheme === "http") {
-    return Deno.createHttpClient({
-      proxy: {
-        transport: "tcp",
-        hostname: target.hostname.includes(":")
-          ? `[${target.hostname}]`
-          : target.hostname,
-        port: target.port,
-      },
-    });
-  }
-  // TODO: https still obeys HTTPS_PROXY/ALL_PROXY from the environment,
-  // because the TCP transport does not speak TLS; the check may be rerouted.
-  return Deno.createHttpClient({});
+  return Deno.createHttpClient({
+    proxy: {
+      transport: "tcp",
+      hostname: target.hostname.includes(":")
+        ? `[${target.hostname}]`
+        : target.hostname,
+      port: target.port,
+    },
+  });
 }

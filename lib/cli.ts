@@ -15,6 +15,8 @@ import {
 } from "./options.ts";
 import { debugReport, jsonReport, print, type Run, say } from "./report.ts";
 import { resolveTarget, type Target } from "./target.ts";
+import type { TlsSettings } from "./tls_settings.ts";
+import { deniedVariables } from "./env.ts";
 import { VERSION } from "./version.ts";
 import type { State } from "./verdict.ts";
 
@@ -71,6 +73,25 @@ export async function main(args: readonly string[]): Promise<number> {
     return EXIT_NOT_ACTIVE;
   }
 
+  const notes: string[] = [];
+  let tls: TlsSettings | undefined;
+  if (target.scheme === "https") {
+    try {
+      const { resolveTls } = await import("./tls_settings.ts");
+      tls = resolveTls(options);
+    } catch (error: unknown) {
+      if (!(error instanceof SetupError)) throw error;
+      say(error.message);
+      await reportSetup(options, error.message, "setup_error", started);
+      return EXIT_NOT_ACTIVE;
+    }
+    notes.push(...tls.notes);
+  } else if (TLS_FLAGS.some((field) => options[field] !== undefined)) {
+    notes.push(
+      `TLS options ignored: the target '${target.address}' does not use TLS`,
+    );
+  }
+
   // The deadline aborts the request itself; this guard only makes sure the
   // process can never outlive it by much, whatever the runtime is doing.
   // A timeout signal rather than setTimeout: in Deno 2.9 the global
@@ -87,7 +108,12 @@ export async function main(args: readonly string[]): Promise<number> {
     Deno.exit(EXIT_NOT_ACTIVE);
   });
 
-  const outcome = await runCheck(target, options.check, options.timeoutMs);
+  const outcome = await runCheck(
+    target,
+    options.check,
+    options.timeoutMs,
+    tls,
+  );
   const exit = outcome.verdict.active ? EXIT_ACTIVE : EXIT_NOT_ACTIVE;
   decided.exit = exit;
   const run: Run = {
@@ -96,9 +122,20 @@ export async function main(args: readonly string[]): Promise<number> {
     timeoutMs: options.timeoutMs,
     elapsedMs: elapsedSince(started),
     exit,
-    warnings: [],
+    warnings: tls?.warnings ?? [],
   };
-  if (options.debug) debugReport(run, outcome);
+  if (options.debug) {
+    const denied = deniedVariables();
+    if (denied.length > 0) {
+      notes.push(
+        `not allowed to read ${
+          denied.join(", ")
+        }: each counts as unset (if one is set, add it to --allow-env)`,
+      );
+    }
+    for (const note of notes) say(`note: ${note}`);
+    debugReport(run, outcome);
+  }
   if (options.json) jsonReport(run, outcome);
   if (options.log) await logOutcome(options, run, outcome);
   return exit;
@@ -131,13 +168,44 @@ async function logOutcome(
 /** How long past the deadline the process may live before it is cut off. */
 const GUARD_SLACK_MS = 250;
 
+/** The options that only mean something for an `https://` target. */
+const TLS_FLAGS = [
+  "cacert",
+  "capath",
+  "cert",
+  "key",
+  "tlsServerName",
+  "tlsSkipVerify",
+] as const;
+
 function netPermissionProblem(target: Target): string | undefined {
+  if (target.socketPath !== undefined) {
+    return socketPermissionProblem(target.socketPath);
+  }
   const host = target.hostname.includes(":")
     ? `[${target.hostname}]:${target.port}`
     : `${target.hostname}:${target.port}`;
   const granted = Deno.permissions.querySync({ name: "net", host });
   if (granted.state === "granted") return undefined;
   return `Network access to '${host}' is not allowed: run with --allow-net=${host}`;
+}
+
+/** Dialling a unix socket needs read, write and net access to its path. */
+function socketPermissionProblem(path: string): string | undefined {
+  const missing = [
+    ["read", `--allow-read=${path}`],
+    ["write", `--allow-write=${path}`],
+    ["net", `--allow-net=unix:${path}`],
+  ].filter(([name]) => {
+    const descriptor = name === "net"
+      ? { name: "net" as const, host: `unix:${path}` }
+      : { name: name as "read" | "write", path };
+    return Deno.permissions.querySync(descriptor).state !== "granted";
+  }).map(([, flag]) => flag);
+  if (missing.length === 0) return undefined;
+  return `Access to the socket '${path}' is not allowed: run with ${
+    missing.join(" ")
+  }`;
 }
 
 async function reportSetup(

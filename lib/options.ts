@@ -119,6 +119,16 @@ export function parseOptions(args: readonly string[]): Options {
     }
     assign(options, field, flag, value);
   }
+  if (options.cert !== undefined && options.key === undefined) {
+    throw new UsageError(
+      "Option '--cert' needs '--key' with the client certificate's private key",
+    );
+  }
+  if (options.key !== undefined && options.cert === undefined) {
+    throw new UsageError(
+      "Option '--key' needs '--cert' with the client certificate it belongs to",
+    );
+  }
   return options;
 }
 

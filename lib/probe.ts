@@ -111,7 +111,12 @@ async function readCapped(response: Response): Promise<string | undefined> {
   return new TextDecoder().decode(bytes);
 }
 
-function classify(
+/**
+ * Names why a request failed, in the operator's words: the deadline passed,
+ * a permission is missing, the connection was refused or cut short, TLS
+ * failed, or anything else the runtime said.
+ */
+export function classify(
   error: unknown,
   url: string,
   target: Target,
@@ -124,6 +129,14 @@ function classify(
       message: `No complete answer from '${url}' within ${
         timeoutMs / 1000
       } s: Vault is hung, overloaded or stepping down; raise --timeout only if keepalived's timeout allows`,
+    };
+  }
+  if (error instanceof Deno.errors.NotCapable && target.socketPath) {
+    const path = target.socketPath;
+    return {
+      kind: "not_permitted",
+      message:
+        `Access to the socket '${path}' is not allowed: run with --allow-read=${path} --allow-write=${path} --allow-net=unix:${path}`,
     };
   }
   if (error instanceof Deno.errors.NotCapable) {
@@ -140,8 +153,11 @@ function classify(
   if (/connection refused/i.test(detail)) {
     return {
       kind: "refused",
-      message:
-        `Connection to '${target.hostname}:${target.port}' refused: Vault is not running or not listening there`,
+      message: `Connection to ${
+        target.socketPath
+          ? `the socket '${target.socketPath}'`
+          : `'${target.hostname}:${target.port}'`
+      } refused: Vault is not running or not listening there`,
     };
   }
   if (INCOMPLETE.test(detail)) {

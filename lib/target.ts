@@ -1,6 +1,6 @@
 /**
- * The target: which Vault listener to ask, from `--url` or `VAULT_ADDR`,
- * validated the way the Vault CLI reads its address.
+ * The target: which Vault listener to ask, from `--url`, `BAO_ADDR` or
+ * `VAULT_ADDR`, validated the way the Vault CLI reads its address.
  */
 
 import { SetupError } from "./errors.ts";
@@ -11,25 +11,38 @@ export interface Target {
   /** The address as the operator gave it, without a trailing slash. */
   address: string;
   /** Where the address came from. */
-  source: "--url" | "VAULT_ADDR";
-  scheme: "http" | "https";
-  /** Host name or IP address as written in the URL (IPv6 without brackets). */
+  source: "--url" | "VAULT_ADDR" | "BAO_ADDR";
+  /** `unix` is Vault's unix listener: plain HTTP over the socket. */
+  scheme: "http" | "https" | "unix";
+  /**
+   * Host name or IP address as written in the URL (IPv6 without brackets);
+   * `localhost` for a unix socket, as the Vault CLI sends it.
+   */
   hostname: string;
+  /** The TCP port; 0 for a unix socket. */
   port: number;
   /** Origin plus any path prefix, to which an endpoint path is appended. */
   base: string;
+  /** The socket's path, for a `unix://` target only. */
+  socketPath?: string;
 }
 
 const EXAMPLE = "https://127.0.0.1:8200";
 
 /**
- * Resolves the target from `--url` or else `VAULT_ADDR`; throws
- * {@linkcode SetupError} naming what to set when neither gives a usable
+ * Resolves the target from `--url`, else `BAO_ADDR` (OpenBao's name, read
+ * only when the run may read it), else `VAULT_ADDR`; throws
+ * {@linkcode SetupError} naming what to set when none gives a usable
  * address. Does no network access and no name resolution.
  */
 export function resolveTarget(url: string | undefined): Target {
   if (url !== undefined) {
     return parseAddress(url, "--url");
+  }
+
+  const bao = readVariable("BAO_ADDR");
+  if (bao.value !== undefined && bao.value.trim() !== "") {
+    return parseAddress(bao.value.trim(), "BAO_ADDR");
   }
 
   const variable = readVariable("VAULT_ADDR");
@@ -62,12 +75,7 @@ function parseAddress(text: string, source: Target["source"]): Target {
   }
 
   const scheme = url.protocol.slice(0, -1);
-  if (scheme === "unix") {
-    // TODO: dial Vault's unix listener; until then refuse rather than guess.
-    throw new SetupError(
-      `${source} '${text}' is a unix socket address, which is not supported yet: use Vault's TCP listener, e.g. '${EXAMPLE}'`,
-    );
-  }
+  if (scheme === "unix") return unixSocket(text, url, source);
   if (scheme !== "http" && scheme !== "https") {
     throw fail("must start with http:// or https://");
   }
@@ -88,5 +96,28 @@ function parseAddress(text: string, source: Target["source"]): Target {
     hostname: url.hostname.replace(/^\[(.*)\]$/, "$1"),
     port,
     base: url.origin + prefix,
+  };
+}
+
+function unixSocket(text: string, url: URL, source: Target["source"]): Target {
+  const path = decodeURIComponent(url.pathname);
+  if (url.host !== "" || !path.startsWith("/") || path === "/") {
+    throw new SetupError(
+      `${source} '${text}' is not a unix socket address: write it as 'unix:///absolute/path/to/vault.sock'`,
+    );
+  }
+  if (url.search !== "" || url.hash !== "") {
+    throw new SetupError(
+      `${source} '${text}' must not carry a query or fragment: write it as 'unix:///absolute/path/to/vault.sock'`,
+    );
+  }
+  return {
+    address: text,
+    source,
+    scheme: "unix",
+    hostname: "localhost",
+    port: 0,
+    base: `unix://${path}`,
+    socketPath: path,
   };
 }
