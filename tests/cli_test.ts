@@ -137,10 +137,10 @@ Deno.test("a target that is unset, empty or malformed gets one line and exit 1",
       `--url '' is not a URL: ${give}`,
     ],
     [
-      "--url a unix socket",
-      ["--url", "unix:///run/vault.sock"],
+      "--url a unix socket address with a host",
+      ["--url", "unix://run/vault.sock"],
       {},
-      `--url 'unix:///run/vault.sock' is a unix socket address, which is not supported yet: use Vault's TCP listener, ${EXAMPLE}`,
+      `--url 'unix://run/vault.sock' is not a unix socket address: write it as 'unix:///absolute/path/to/vault.sock'`,
     ],
   ];
   for (const [name, args, env, line] of cases) {

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { LEADER_PATH, startSimulator } from "./support/simulator.ts";
 import { startRecorder } from "./support/recorder.ts";
 import { jsonLine, run } from "./support/run.ts";
+import { haveOpenssl, makeCertificates } from "./support/certificates.ts";
 
 const SECRETS = {
   VAULT_TOKEN: "hvs.not-for-a-health-check",
@@ -118,23 +119,51 @@ Deno.test("proxy variables cannot reroute a plain-http check", async (t) => {
 });
 
 Deno.test({
-  name:
-    "proxy variables cannot reroute an https check (KNOWN TO FAIL: https obeys HTTPS_PROXY, see the TODO in lib/check.ts)",
-  // The https client still reads HTTPS_PROXY/ALL_PROXY: a recording proxy
-  // receives "CONNECT 127.0.0.1:PORT". Enable this test with the fix.
-  ignore: true,
-  async fn() {
+  name: "proxy variables cannot reroute an https or unix-socket check",
+  ignore: !haveOpenssl(),
+  async fn(t) {
     await using proxy = startRecorder();
-    const port = new URL(proxy.url).port;
-    const result = await run(
-      ["--url", `https://127.0.0.1:${Number(port) + 1}`, "-t", "0.3"],
-      { env: proxyVariables(proxy.url) },
-    );
-    assert.equal(result.code, 1);
-    assert.deepEqual(proxy.lines, []);
+    const env = proxyVariables(proxy.url);
+    const certs = await makeCertificates();
+    await using tls = await startSimulator({
+      cert: await Deno.readTextFile(certs.loopback.cert),
+      key: await Deno.readTextFile(certs.loopback.key),
+    });
+    const socket = `${certs.dir}/vault.sock`;
+    await using unix = await startSimulator({ path: socket });
+
+    await t.step("https: the TLS simulator gets the request", async () => {
+      const result = await run(
+        ["--url", tls.url, "--cacert", certs.ca, "--check", "both"],
+        {
+          permissions: [
+            "--no-prompt",
+            "--allow-net",
+            `--allow-read=${certs.dir}`,
+          ],
+          env,
+        },
+      );
+      assert.deepEqual([result.code, result.stderr], [0, ""]);
+      assert.equal(tls.requests.length, 2);
+      assert.deepEqual(proxy.lines, []);
+    });
+
+    await t.step("unix: the socket's simulator gets the request", async () => {
+      const result = await run(["--url", unix.url, "--check", "both"], {
+        permissions: [
+          "--no-prompt",
+          `--allow-read=${socket}`,
+          `--allow-write=${socket}`,
+          `--allow-net=unix:${socket}`,
+        ],
+        env,
+      });
+      assert.deepEqual([result.code, result.stderr], [0, ""]);
+      assert.equal(unix.requests.length, 2);
+      assert.deepEqual(proxy.lines, []);
+    });
+
+    await certs.remove();
   },
 });
-// deno-lint-ignore no-console
-console.log(
-  "skipped: https proxy isolation is a known failure (HTTPS_PROXY is obeyed for https targets; TODO in lib/check.ts)",
-);

@@ -182,8 +182,8 @@ Deno.test("resolveTarget refuses malformed and unsupported addresses", () => {
       `--url 'http://127.0.0.1:8200/#x' must not carry a query or fragment: ${give}`,
     ],
     [
-      "unix:///run/vault.sock",
-      `--url 'unix:///run/vault.sock' is a unix socket address, which is not supported yet: use Vault's TCP listener, ${EXAMPLE}`,
+      "unix://run/vault.sock",
+      `--url 'unix://run/vault.sock' is not a unix socket address: write it as 'unix:///absolute/path/to/vault.sock'`,
     ],
   ];
   for (const [url, message] of cases) fails(url, message);

@@ -1,0 +1,520 @@
+import assert from "node:assert/strict";
+import {
+  type Certificates,
+  haveOpenssl,
+  makeCertificates,
+  SERVER_NAME,
+} from "./support/certificates.ts";
+import {
+  BEHAVIOURS,
+  LEADER_PATH,
+  type Simulator,
+  startSimulator,
+} from "./support/simulator.ts";
+import { jsonLine, run, type RunResult } from "./support/run.ts";
+import { PROGRAM } from "../lib/version.ts";
+
+const OPENSSL = haveOpenssl();
+if (!OPENSSL) {
+  // deno-lint-ignore no-console
+  console.log("skipped: the TLS tests need openssl to make certificates");
+}
+
+/** The default permissions plus reading the test's certificate directory. */
+function tlsPermissions(certs: Certificates, env = "VAULT_ADDR"): string[] {
+  return [
+    "--no-prompt",
+    `--allow-env=${env}`,
+    "--allow-net",
+    `--allow-read=${certs.dir}`,
+  ];
+}
+
+function assertOneLine(result: RunResult, code: number, line: string): void {
+  assert.deepEqual(
+    { code: result.code, stdout: result.stdout, stderr: result.stderr },
+    { code, stdout: "", stderr: `${PROGRAM}: ${line}\n` },
+  );
+}
+
+/** Starts a TLS simulator serving `pair`, optionally demanding client certificates. */
+async function tlsVault(
+  pair: { cert: string; key: string },
+  certs: Certificates,
+  requireClientCert = false,
+): Promise<Simulator> {
+  return await startSimulator({
+    cert: await Deno.readTextFile(pair.cert),
+    key: await Deno.readTextFile(pair.key),
+    ...(requireClientCert
+      ? { requireClientCert, caCert: await Deno.readTextFile(certs.ca) }
+      : {}),
+  });
+}
+
+Deno.test({
+  name: "https targets: CA, client certificate, server name, OpenBao variables",
+  ignore: !OPENSSL,
+  async fn(t) {
+    const certs = await makeCertificates();
+    await using loopback = await tlsVault(certs.loopback, certs);
+    await using named = await tlsVault(certs.named, certs);
+    await using mutual = await tlsVault(certs.named, certs, true);
+    const permissions = tlsPermissions(certs);
+    const withEnv = (names: string) =>
+      tlsPermissions(certs, `VAULT_ADDR,${names}`);
+
+    const active: [string, string[], string[], Record<string, string>][] = [
+      [
+        "--cacert",
+        ["--url", loopback.url, "--cacert", certs.ca],
+        permissions,
+        {},
+      ],
+      ["VAULT_CACERT", ["--url", loopback.url], withEnv("VAULT_CACERT"), {
+        VAULT_CACERT: certs.ca,
+      }],
+      [
+        "BAO_CACERT wins over VAULT_CACERT",
+        ["--url", loopback.url],
+        withEnv("BAO_CACERT,VAULT_CACERT"),
+        { BAO_CACERT: certs.ca, VAULT_CACERT: `${certs.dir}/missing.pem` },
+      ],
+      [
+        "--capath",
+        ["--url", loopback.url, "--capath", certs.caDir],
+        permissions,
+        {},
+      ],
+      [
+        "--cacert wins over --capath",
+        [
+          "--url",
+          loopback.url,
+          "--cacert",
+          certs.ca,
+          "--capath",
+          `${certs.dir}/none`,
+        ],
+        permissions,
+        {},
+      ],
+      [
+        "--tls-server-name dials the URL's address and verifies the name",
+        [
+          "--url",
+          named.url,
+          "--cacert",
+          certs.ca,
+          "--tls-server-name",
+          SERVER_NAME,
+        ],
+        permissions,
+        {},
+      ],
+      [
+        "VAULT_TLS_SERVER_NAME",
+        ["--url", named.url, "--cacert", certs.ca],
+        withEnv("VAULT_TLS_SERVER_NAME"),
+        { VAULT_TLS_SERVER_NAME: SERVER_NAME },
+      ],
+      [
+        "--cert and --key for a server that requires a client certificate",
+        [
+          "--url",
+          mutual.url,
+          "--cacert",
+          certs.ca,
+          "--tls-server-name",
+          SERVER_NAME,
+          "--cert",
+          certs.client.cert,
+          "--key",
+          certs.client.key,
+        ], // deno-fmt-ignore
+        permissions,
+        {},
+      ],
+      [
+        "every setting from BAO_* variables",
+        [],
+        withEnv(
+          "BAO_ADDR,BAO_CACERT,BAO_CLIENT_CERT,BAO_CLIENT_KEY,BAO_TLS_SERVER_NAME",
+        ),
+        {
+          BAO_ADDR: mutual.url,
+          VAULT_ADDR: "https://127.0.0.1:9",
+          BAO_CACERT: certs.ca,
+          BAO_CLIENT_CERT: certs.client.cert,
+          BAO_CLIENT_KEY: certs.client.key,
+          BAO_TLS_SERVER_NAME: SERVER_NAME,
+        },
+      ],
+    ];
+    for (const [name, args, grants, env] of active) {
+      await t.step(`active: ${name}`, async () => {
+        const result = await run(args, { permissions: grants, env });
+        assert.deepEqual([result.code, result.stderr], [0, ""]);
+      });
+    }
+
+    await t.step(
+      "the request is the plain GET, with the URL's host",
+      async () => {
+        named.clearRequests();
+        const result = await run(
+          [
+            "--url",
+            named.url,
+            "--cacert",
+            certs.ca,
+            "--tls-server-name",
+            SERVER_NAME,
+          ],
+          { permissions },
+        );
+        assert.equal(result.code, 0);
+        assert.equal(named.requests.length, 1);
+        const request = named.requests[0]!;
+        assert.equal(request.method, "GET");
+        assert.equal(request.path, LEADER_PATH);
+        assert.equal(request.headers.host, new URL(named.url).host);
+        assert.equal(request.headers["x-vault-token"], undefined);
+      },
+    );
+
+    const url = (vault: Simulator) => `${vault.url}${LEADER_PATH}`;
+    const refusals: [string, string[], string][] = [
+      [
+        "a certificate from an unknown CA",
+        ["--url", loopback.url],
+        `TLS with '${
+          url(loopback)
+        }' failed: invalid peer certificate: UnknownIssuer: Vault's certificate is not signed by a CA this check trusts (Deno trusts the Mozilla store, not the system's): pass --cacert with the CA that signed it, or set DENO_TLS_CA_STORE=system`,
+      ],
+      [
+        "a name the certificate does not carry",
+        ["--url", named.url, "--cacert", certs.ca],
+        `TLS with '${
+          url(named)
+        }' failed: invalid peer certificate: certificate not valid for name "127.0.0.1"; certificate is only valid for DnsName("${SERVER_NAME}"): the certificate does not name '127.0.0.1'; pass --tls-server-name with a name it carries`,
+      ],
+      [
+        "a wrong --tls-server-name",
+        [
+          "--url",
+          named.url,
+          "--cacert",
+          certs.ca,
+          "--tls-server-name",
+          "other.test",
+        ],
+        `TLS with '${
+          url(named)
+        }' failed: invalid peer certificate: certificate not valid for name "other.test"; certificate is only valid for DnsName("${SERVER_NAME}"): the certificate does not name 'other.test'; pass --tls-server-name with a name it carries`,
+      ],
+      [
+        "no client certificate for a server that requires one",
+        [
+          "--url",
+          mutual.url,
+          "--cacert",
+          certs.ca,
+          "--tls-server-name",
+          SERVER_NAME,
+        ],
+        `TLS with '${
+          url(mutual)
+        }' failed: received fatal alert: CertificateRequired: Vault requires a client certificate: pass --cert and --key`,
+      ],
+    ];
+    for (const [name, args, reason] of refusals) {
+      await t.step(`not active: ${name}`, async () => {
+        const result = await run([...args, "--json"], { permissions });
+        assert.equal(result.code, 1, result.stderr);
+        assert.equal(result.stderr, "");
+        const report = jsonLine(result);
+        assert.equal(report.state, "tls_error");
+        assert.equal(report.reason, reason);
+      });
+    }
+
+    await t.step("not active: a certificate from an unrelated CA", async () => {
+      await using stranger = await tlsVault(certs.stranger, certs);
+      const result = await run(
+        ["--url", stranger.url, "--cacert", certs.ca, "--json"],
+        { permissions },
+      );
+      assert.equal(result.code, 1);
+      assert.equal(
+        jsonLine(result).reason,
+        `TLS with '${
+          url(stranger)
+        }' failed: invalid peer certificate: UnknownIssuer: Vault's certificate is not signed by a CA this check trusts (Deno trusts the Mozilla store, not the system's): pass --cacert with the CA that signed it, or set DENO_TLS_CA_STORE=system`,
+      );
+      assert.equal(stranger.requests.length, 0);
+    });
+
+    await t.step("not active: an expired certificate", async () => {
+      await using expired = await tlsVault(certs.expired, certs);
+      const result = await run(
+        ["--url", expired.url, "--cacert", certs.ca, "--json"],
+        { permissions },
+      );
+      assert.equal(result.code, 1);
+      const report = jsonLine(result);
+      assert.equal(report.state, "tls_error");
+      const reason = String(report.reason);
+      assert.ok(
+        reason.startsWith(
+          `TLS with '${
+            url(expired)
+          }' failed: invalid peer certificate: certificate expired: `,
+        ),
+        reason,
+      );
+      assert.ok(
+        reason.endsWith(
+          ": Vault's certificate is outside its validity period: renew it (or check this host's clock)",
+        ),
+        reason,
+      );
+      assert.equal(expired.requests.length, 0);
+    });
+
+    await certs.remove();
+  },
+});
+
+Deno.test({
+  name: "TLS settings that cannot be used end in one line",
+  ignore: !OPENSSL,
+  async fn(t) {
+    const certs = await makeCertificates();
+    await using vault = await tlsVault(certs.loopback, certs);
+    const permissions = tlsPermissions(certs);
+    const missing = `${certs.dir}/missing.pem`;
+    const empty = `${certs.dir}/empty.d`;
+    await Deno.mkdir(empty);
+    await Deno.writeTextFile(`${empty}/README`, "no certificate here\n");
+    const cases: [
+      string,
+      string[],
+      string[],
+      Record<string, string>,
+      number,
+      string,
+    ][] = [
+      [
+        "--key without --cert",
+        ["--url", vault.url, "--key", certs.client.key],
+        permissions,
+        {},
+        2,
+        "Option '--key' needs '--cert' with the client certificate it belongs to",
+      ],
+      [
+        "--cert without --key",
+        ["--url", vault.url, "--cert", certs.client.cert],
+        permissions,
+        {},
+        2,
+        "Option '--cert' needs '--key' with the client certificate's private key",
+      ],
+      [
+        "VAULT_CLIENT_KEY without VAULT_CLIENT_CERT",
+        ["--url", vault.url],
+        tlsPermissions(certs, "VAULT_CLIENT_CERT,VAULT_CLIENT_KEY"),
+        { VAULT_CLIENT_KEY: certs.client.key },
+        1,
+        "A client key was given (VAULT_CLIENT_KEY) without a client certificate: set both (--cert and --key, or VAULT_CLIENT_CERT and VAULT_CLIENT_KEY) or neither",
+      ],
+      [
+        "a CA file that does not exist",
+        ["--url", vault.url, "--cacert", missing],
+        permissions,
+        {},
+        1,
+        `Cannot read the CA certificate '${missing}' (from --cacert): it does not exist: check the path and the file's owner and mode`,
+      ],
+      [
+        "a CA file the run may not read",
+        ["--url", vault.url, "--cacert", certs.ca],
+        ["--no-prompt", "--allow-net"],
+        {},
+        1,
+        `Reading the CA certificate '${certs.ca}' (from --cacert) is not allowed: run with --allow-read=${certs.ca}`,
+      ],
+      [
+        "a client key the run may not read",
+        [
+          "--url",
+          vault.url,
+          "--cert",
+          certs.client.cert,
+          "--key",
+          certs.client.key,
+        ], // deno-fmt-ignore
+        ["--no-prompt", "--allow-net", `--allow-read=${certs.client.cert}`],
+        {},
+        1,
+        `Reading the client key '${certs.client.key}' (from --key) is not allowed: run with --allow-read=${certs.client.key}`,
+      ],
+      [
+        "a CA file that is a key",
+        ["--url", vault.url, "--cacert", certs.client.key],
+        permissions,
+        {},
+        1,
+        `The CA certificate '${certs.client.key}' (from --cacert) holds no PEM certificate: give the CA certificate in PEM form (a '-----BEGIN CERTIFICATE-----' block)`,
+      ],
+      [
+        "a CA directory without certificates",
+        ["--url", vault.url, "--capath", empty],
+        permissions,
+        {},
+        1,
+        `The CA directory '${empty}' (from --capath) holds no PEM certificate: put Vault's CA certificate there, or pass --cacert`,
+      ],
+    ];
+    for (const [name, args, grants, env, code, line] of cases) {
+      await t.step(name, async () => {
+        assertOneLine(
+          await run(args, { permissions: grants, env }),
+          code,
+          line,
+        );
+      });
+    }
+
+    for (const value of ["yes", "on", "TRUE ", "2", "tRUE"]) {
+      await t.step(`VAULT_SKIP_VERIFY='${value}' is refused`, async () => {
+        const result = await run(["--url", vault.url], {
+          permissions: tlsPermissions(certs, "VAULT_SKIP_VERIFY"),
+          env: { VAULT_SKIP_VERIFY: value },
+        });
+        assertOneLine(
+          result,
+          1,
+          `VAULT_SKIP_VERIFY is '${value}', which is neither true nor false: use 1, t, T, TRUE, true or True to skip verification, 0, f, F, FALSE, false or False not to`,
+        );
+      });
+    }
+
+    await certs.remove();
+  },
+});
+
+Deno.test({
+  name: "skipping verification is warned about and skips only what Deno allows",
+  ignore: !OPENSSL,
+  async fn(t) {
+    const certs = await makeCertificates();
+    await using named = await tlsVault(certs.named, certs);
+    const warning =
+      "TLS verification is weakened (VAULT_SKIP_VERIFY): the certificate's name is not checked, and its chain is not checked either when Deno runs with --unsafely-ignore-certificate-errors; another service on the target's address could pass for Vault";
+    const grants = tlsPermissions(certs, "VAULT_SKIP_VERIFY");
+
+    for (const value of ["1", "t", "T", "TRUE", "true", "True"]) {
+      await t.step(
+        `VAULT_SKIP_VERIFY=${value} skips the name check`,
+        async () => {
+          const result = await run(
+            ["--url", named.url, "--cacert", certs.ca, "--json"],
+            { permissions: grants, env: { VAULT_SKIP_VERIFY: value } },
+          );
+          assert.equal(result.code, 0, result.stderr);
+          assert.deepEqual(jsonLine(result).warnings, [warning]);
+        },
+      );
+    }
+    for (const value of ["0", "f", "F", "FALSE", "false", "False"]) {
+      await t.step(`VAULT_SKIP_VERIFY=${value} verifies`, async () => {
+        const result = await run(
+          ["--url", named.url, "--cacert", certs.ca, "--json"],
+          { permissions: grants, env: { VAULT_SKIP_VERIFY: value } },
+        );
+        assert.equal(result.code, 1);
+        assert.equal(jsonLine(result).state, "tls_error");
+        assert.deepEqual(jsonLine(result).warnings, []);
+      });
+    }
+
+    await t.step(
+      "--tls-skip-verify is warned about under --debug",
+      async () => {
+        const result = await run(
+          [
+            "--url",
+            named.url,
+            "--cacert",
+            certs.ca,
+            "--tls-skip-verify",
+            "--debug",
+          ],
+          { permissions: tlsPermissions(certs) },
+        );
+        assert.equal(result.code, 0);
+        assert.ok(
+          result.stderr.includes(
+            `${PROGRAM}: warning: ${
+              warning.replace("VAULT_SKIP_VERIFY", "--tls-skip-verify")
+            }\n`,
+          ),
+          result.stderr,
+        );
+      },
+    );
+
+    await t.step(
+      "an unknown CA needs Deno's own flag, and the message names it",
+      async () => {
+        const result = await run(
+          ["--url", named.url, "--tls-skip-verify", "--json"],
+          { permissions: tlsPermissions(certs) },
+        );
+        assert.equal(result.code, 1);
+        assert.equal(
+          jsonLine(result).reason,
+          `TLS with '${named.url}${LEADER_PATH}' failed: invalid peer certificate: UnknownIssuer: --tls-skip-verify skips only the name check; to accept any certificate, run Deno with --unsafely-ignore-certificate-errors=127.0.0.1 (unsafe)`,
+        );
+        const unsafe = await run(["--url", named.url, "--tls-skip-verify"], {
+          permissions: [
+            ...tlsPermissions(certs),
+            "--unsafely-ignore-certificate-errors=127.0.0.1",
+          ],
+        });
+        assert.equal(unsafe.code, 0, unsafe.stderr);
+      },
+    );
+
+    await certs.remove();
+  },
+});
+
+Deno.test({
+  name:
+    "over TLS every hostile answer gets the same verdict as over plain HTTP",
+  ignore: !OPENSSL,
+  async fn(t) {
+    const certs = await makeCertificates();
+    await using secure = await tlsVault(certs.loopback, certs);
+    await using plain = await startSimulator();
+    for (const behaviour of BEHAVIOURS) {
+      await t.step(behaviour, async () => {
+        const verdicts = [];
+        for (const vault of [plain, secure]) {
+          vault.set({ behaviour, delayMs: 100 });
+          const result = await run(
+            ["--url", vault.url, "--cacert", certs.ca, "-t", "0.5", "--json"],
+            { permissions: tlsPermissions(certs) },
+          );
+          assert.ok(result.elapsedMs < 500 + 1500, `${result.elapsedMs} ms`);
+          verdicts.push([result.code, jsonLine(result).state]);
+        }
+        assert.deepEqual(verdicts[1], verdicts[0]);
+      });
+    }
+    await certs.remove();
+  },
+});
