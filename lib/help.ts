@@ -17,8 +17,9 @@ Usage: ${PROGRAM} [options]
        ${PROGRAM} doctor [--config FILE] [--env-file FILE] ...  (see doctor --help)
 
 Options:
-  -u, --url URL          Vault address (wins over VAULT_ADDR), e.g.
-                         https://127.0.0.1:8200 or http://host:8200/prefix
+  -u, --url URL          Vault address (wins over BAO_ADDR, VAULT_ADDR), e.g.
+                         https://127.0.0.1:8200, http://host:8200/prefix
+                         or unix:///run/vault/vault.sock
   -t, --timeout SECONDS  Deadline for the whole request, body included;
                          fractions allowed (default ${
     DEFAULT_TIMEOUT_MS / 1000
@@ -31,12 +32,15 @@ Options:
                          time taken and verdict
       --json             Print one JSON line with the same facts on stdout
       --cacert FILE      CA certificate (PEM) to verify Vault's certificate
-      --capath DIR       Directory of CA certificates (PEM)
+      --capath DIR       Directory of CA certificates (PEM); --cacert wins
       --cert FILE        Client certificate (PEM), with --key
       --key FILE         Client private key (PEM), with --cert
       --tls-server-name NAME
-                         Name to send and verify instead of the URL's host
-      --tls-skip-verify  Do not verify Vault's certificate (unsafe)
+                         Name to send and verify instead of the URL's host;
+                         the check still dials the URL's address
+      --tls-skip-verify  Do not check the certificate's name (unsafe); the
+                         chain too only with Deno's
+                         --unsafely-ignore-certificate-errors=NAME
       --log journal      Send the verdict to the systemd journal when it
                          changes, and every failure to tell
       --journal-socket PATH
@@ -47,8 +51,11 @@ Options:
   -h, --help             Show this help
       --version          Show the version
 
-Environment:
-  VAULT_ADDR             Vault address when --url is not given
+Environment (BAO_* wins over VAULT_*; each read only when allowed):
+  VAULT_ADDR, BAO_ADDR   Vault address when --url is not given
+  VAULT_CACERT, VAULT_CAPATH, VAULT_CLIENT_CERT, VAULT_CLIENT_KEY,
+  VAULT_TLS_SERVER_NAME, VAULT_SKIP_VERIFY (and their BAO_* names)
+                         as the TLS flags, for https:// targets
 
 Exit status:
   0  this node is the active node
@@ -62,5 +69,9 @@ Permissions (Deno):
   --log journal also needs, for the socket and the state file:
     --allow-read=SOCKET,FILE --allow-write=SOCKET,FILE
     and, with a narrowed --allow-net, --allow-net=unix:SOCKET
+  TLS: --allow-read=FILE for each CA, certificate and key file (or DIR),
+    --allow-env=NAME for each variable above that should count
+  unix:///PATH targets: --allow-read=PATH --allow-write=PATH
+    --allow-net=unix:PATH
 `;
 }
