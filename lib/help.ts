@@ -38,9 +38,9 @@ Options:
       --tls-server-name NAME
                          Name to send and verify instead of the URL's host;
                          the check still dials the URL's address
-      --tls-skip-verify  Do not check the certificate's name (unsafe); the
-                         chain too only with Deno's
-                         --unsafely-ignore-certificate-errors=NAME
+      --tls-skip-verify  Do not check the certificate's name (unsafe); for
+                         the chain too, run Deno with its runtime flag
+                         (unsafe) --unsafely-ignore-certificate-errors=NAME
       --log journal      Send the verdict to the systemd journal when it
                          changes, and every failure to tell
       --journal-socket PATH
