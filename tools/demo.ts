@@ -5,7 +5,7 @@
  * prints what each node answered, the verdict, the exit status and the time
  * taken. Exits 1 when a verdict is not the one expected.
  *
- * Usage: deno run --allow-net=127.0.0.1 --allow-run=deno tools/demo.ts
+ * Usage: deno run --no-prompt --allow-net=127.0.0.1 --allow-run=deno tools/demo.ts
  */
 
 import {
@@ -48,7 +48,7 @@ export const SCENES: readonly Scene[] = [
   { label: "Vault uninitialised", product: "vault", state: "uninitialized", check: "health", expected: "uninitialized" },
 ];
 
-/** The check exactly as keepalived runs it by default, plus `--json`. */
+/** The check as keepalived runs it by default; each run adds `--json` or `--debug`. */
 const MAIN = new URL("../main.ts", import.meta.url).href;
 const CHECK = [
   "run",
