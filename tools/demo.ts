@@ -48,7 +48,10 @@ export const SCENES: readonly Scene[] = [
   { label: "Vault uninitialised", product: "vault", state: "uninitialized", check: "health", expected: "uninitialized" },
 ];
 
-/** The check as keepalived runs it by default; each run adds `--json` or `--debug`. */
+/**
+ * The check as keepalived runs it by default; each run adds `--json` or
+ * `--debug`.
+ */
 const MAIN = new URL("../main.ts", import.meta.url).href;
 const CHECK = [
   "run",
