@@ -47,7 +47,11 @@ Deno.test({
     );
     assert.ok(
       proof.pathProblems.some((line) => line.includes("not executable")),
-      "the fail-open launcher passed the path check",
+      "the non-executable launcher passed the path check",
+    );
+    assert.ok(
+      proof.pathProblems.some((line) => line.includes("(mode 757)")),
+      "the world-writable launcher passed the path check",
     );
     assert.ok(
       proof.violations.some((violation) => violation.kind === "misplaced"),

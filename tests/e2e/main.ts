@@ -34,7 +34,10 @@ function failuresOf(outcome: SuiteOutcome): string[] {
       : ["the fail-open setup was not seen in keepalived's log"]),
     ...(proof.pathProblems.some((line) => line.includes("not executable"))
       ? []
-      : ["the fail-open launcher passed the path check"]),
+      : ["the non-executable launcher passed the path check"]),
+    ...(proof.pathProblems.some((line) => line.includes("(mode 757)"))
+      ? []
+      : ["the world-writable launcher passed the path check"]),
     ...(proof.violations.some((violation) => violation.kind === "misplaced")
       ? []
       : ["the sampler did not flag the VIP on a standby host"]),

@@ -193,7 +193,7 @@ function describeOutcome(windows: readonly Window[], error?: string): string {
  * The negative run: a launcher keepalived cannot execute (mode 0644) on
  * one host whose Vault is standby. keepalived drops the check and takes
  * the VIP; the harness must see it in the log, in the path and in the
- * sampler.
+ * sampler. A world-writable launcher must fail the path check too.
  */
 async function proveFailOpenCaught(
   root: string,
@@ -206,6 +206,11 @@ async function proveFailOpenCaught(
   const broken = `${directory}/bin/vault-ha-active-node`;
   await Deno.copyFile(installed.launcher, broken);
   await Deno.chmod(broken, 0o644);
+  // keepalived 2.2.7 runs this one as a non-root script user without a
+  // word: only the harness's own path check can catch it.
+  const writable = `${directory}/bin/writable`;
+  await Deno.copyFile(installed.launcher, writable);
+  await Deno.chmod(writable, 0o757);
 
   const cluster = await Cluster.start({
     name: "open",
@@ -222,7 +227,10 @@ async function proveFailOpenCaught(
     ).catch(() => {});
     const proof = {
       failOpenLines: cluster.failOpenLines(),
-      pathProblems: await unsafePathProblems(broken),
+      pathProblems: [
+        ...await unsafePathProblems(broken),
+        ...await unsafePathProblems(writable),
+      ],
       violations: [...cluster.sampler.violations],
     };
     say(
