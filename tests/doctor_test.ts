@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { startLeaderAnswers } from "./support/leader_answers.ts";
+import { startSimulator } from "./support/simulator.ts";
 
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
 const FIXTURES = new URL("./fixtures/keepalived/", import.meta.url).pathname;
@@ -38,7 +38,7 @@ interface Doctored {
   findings: string[];
 }
 
-const vault = startLeaderAnswers("active");
+const vault = await startSimulator({ state: "active" });
 
 /** Builds a host's files under a temporary root and runs the doctor on it. */
 async function doctor(setup: HostSetup): Promise<Doctored> {
@@ -293,7 +293,7 @@ test("doctor flags a target keepalived cannot see", async () => {
 });
 
 test("doctor flags a check that cannot tell", async () => {
-  const down = startLeaderAnswers("active");
+  const down = await startSimulator();
   await down.close();
   const result = await doctor({ args: ["--url", down.url] });
   assert.equal(result.code, 1);
@@ -301,14 +301,14 @@ test("doctor flags a check that cannot tell", async () => {
 });
 
 test("doctor reports Vault's answer without a finding when this node is a standby", async () => {
-  vault.answer("standby");
+  vault.set({ state: "standby" });
   try {
     const result = await doctor({});
     assert.equal(result.code, 0);
     assert.deepEqual(result.findings, []);
     assert.match(result.stdout, /^verdict now: not active \(standby\): /m);
   } finally {
-    vault.answer("active");
+    vault.set({ state: "active" });
   }
 });
 

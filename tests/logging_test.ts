@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { startFakeJournal } from "./support/fake_journal.ts";
-import { startLeaderAnswers } from "./support/leader_answers.ts";
+import { startSimulator } from "./support/simulator.ts";
 
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
 const HEADER = (priority: number) =>
@@ -31,7 +31,7 @@ async function setUp() {
   const dir = await Deno.makeTempDir({ prefix: "logging_test_" });
   const socket = `${dir}/journal.sock`;
   const stateFile = `${dir}/last-verdict`;
-  const vault = startLeaderAnswers("active");
+  const vault = await startSimulator({ state: "active" });
   const journal = startFakeJournal(socket);
   const host = vault.url.slice("http://".length);
   const permissions = [
@@ -61,7 +61,7 @@ async function setUp() {
     args,
     async tearDown() {
       await journal.close();
-      await vault.close().catch(() => {});
+      await vault.close();
       await Deno.remove(dir, { recursive: true });
     },
   };
@@ -119,7 +119,7 @@ Deno.test("--log journal logs changes and every failure to tell, not repeats", a
     ]);
     assert.deepEqual(await once(0), []);
 
-    setup.vault.answer("standby");
+    setup.vault.set({ state: "standby" });
     assert.deepEqual(await once(1), [
       `5 verdict=not_active state=standby previous=active target=${target} check=leader status=200 elapsed_ms=N exit=1 reason="This node is a standby; the active node is 'https://10.0.0.11:8200'"`,
     ]);
