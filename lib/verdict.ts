@@ -34,6 +34,30 @@ export type State =
   | "usage_error"
   | "setup_error";
 
+/**
+ * The states in which Vault itself said what this node is. Every other state
+ * means the check could not tell: no answer, an answer Vault does not give,
+ * an error Vault reported instead of a state, endpoints that disagree, or a
+ * setup problem.
+ */
+const TOLD_BY_VAULT: ReadonlySet<State> = new Set<State>([
+  "active",
+  "standby",
+  "performance_standby",
+  "election",
+  "sealed",
+  "uninitialized",
+  "ha_disabled",
+  "dr_secondary",
+  "ha_unhealthy",
+  "removed",
+]);
+
+/** True when `state` is Vault's own word on this node, not a failure to tell. */
+export function toldByVault(state: State): boolean {
+  return TOLD_BY_VAULT.has(state);
+}
+
 /** What the check concluded and why, in one line. */
 export interface Verdict {
   active: boolean;

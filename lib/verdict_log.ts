@@ -15,7 +15,7 @@ import {
 } from "./last_verdict.ts";
 import { oneLine } from "./probe.ts";
 import type { Run } from "./report.ts";
-import type { State } from "./verdict.ts";
+import { toldByVault } from "./verdict.ts";
 import { PROGRAM } from "./version.ts";
 
 /** Where and how long the verdict may be logged. */
@@ -24,24 +24,6 @@ export interface LogSettings {
   stateFile: string;
   budgetMs: number;
 }
-
-/**
- * The states in which Vault itself said what this node is; every other
- * state is a failure to tell (no answer, a bad answer, a setup error) and is
- * logged on every run, as a warning.
- */
-const TOLD_BY_VAULT: ReadonlySet<State> = new Set<State>([
-  "active",
-  "standby",
-  "performance_standby",
-  "election",
-  "sealed",
-  "uninitialized",
-  "ha_disabled",
-  "dr_secondary",
-  "ha_unhealthy",
-  "removed",
-]);
 
 /**
  * Logs the run's verdict to the journal when it changed or when Vault could
@@ -55,7 +37,7 @@ export async function logVerdict(
 ): Promise<string[]> {
   const notes: string[] = [];
   const { state } = outcome.verdict;
-  const told = TOLD_BY_VAULT.has(state);
+  const told = toldByVault(state);
 
   const statePermission = stateFilePermissionProblem(settings.stateFile);
   const last = statePermission
@@ -133,7 +115,7 @@ export function journalEntry(
 
   const priority = verdict.active
     ? PRIORITY.info
-    : TOLD_BY_VAULT.has(verdict.state)
+    : toldByVault(verdict.state)
     ? PRIORITY.notice
     : PRIORITY.warning;
   return { priority, message };

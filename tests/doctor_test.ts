@@ -300,6 +300,18 @@ test("doctor flags a check that cannot tell", async () => {
   assert.deepEqual(result.findings, ["error check-cannot-tell"]);
 });
 
+test("doctor flags a Vault that answers with an error instead of a state", async () => {
+  vault.set({ state: "server_error" });
+  try {
+    const result = await doctor({});
+    assert.equal(result.code, 1);
+    assert.deepEqual(result.findings, ["error check-cannot-tell"]);
+    assert.match(result.stdout, /^verdict now: not active \(server_error\): /m);
+  } finally {
+    vault.set({ state: "active" });
+  }
+});
+
 test("doctor reports Vault's answer without a finding when this node is a standby", async () => {
   vault.set({ state: "standby" });
   try {

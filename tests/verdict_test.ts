@@ -4,6 +4,7 @@ import {
   decideHealth,
   decideLeader,
   type State,
+  toldByVault,
   type Verdict,
 } from "../lib/verdict.ts";
 import type { Probe } from "../lib/probe.ts";
@@ -537,4 +538,39 @@ Deno.test("combine is active only when both endpoints say active", () => {
     state: "standby",
     reason: "l; health: h",
   });
+});
+
+Deno.test("toldByVault is true only for the states Vault itself names", () => {
+  // A Record over State: the type check fails when a state is added here
+  // without a decision.
+  const told: Record<State, boolean> = {
+    active: true,
+    standby: true,
+    performance_standby: true,
+    election: true,
+    sealed: true,
+    uninitialized: true,
+    ha_disabled: true,
+    dr_secondary: true,
+    ha_unhealthy: true,
+    removed: true,
+    server_error: false,
+    bad_request: false,
+    unexpected_status: false,
+    redirect: false,
+    malformed: false,
+    disagree: false,
+    timeout: false,
+    refused: false,
+    tls_error: false,
+    unreachable: false,
+    too_large: false,
+    incomplete: false,
+    not_permitted: false,
+    usage_error: false,
+    setup_error: false,
+  };
+  for (const [state, expected] of Object.entries(told)) {
+    assert.equal(toldByVault(state as State), expected, state);
+  }
 });

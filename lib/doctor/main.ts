@@ -11,6 +11,7 @@ import { parseOptions } from "../options.ts";
 import { describe } from "../probe.ts";
 import { debugReport, print, say } from "../report.ts";
 import { resolveTarget, type Target } from "../target.ts";
+import { toldByVault } from "../verdict.ts";
 import {
   checkConfig,
   comparePriorities,
@@ -173,7 +174,7 @@ export async function runDoctor(args: readonly string[]): Promise<number> {
           verdict.active ? "active" : "not active"
         } (${verdict.state}): ${verdict.reason}`,
       );
-      if (CANNOT_TELL.has(verdict.state)) {
+      if (!toldByVault(verdict.state)) {
         findings.push({
           severity: "error",
           code: "check-cannot-tell",
@@ -207,21 +208,6 @@ export async function runDoctor(args: readonly string[]): Promise<number> {
   );
   return errors > 0 ? 1 : 0;
 }
-
-/** The states in which the check could not tell, whatever Vault is. */
-const CANNOT_TELL = new Set([
-  "timeout",
-  "refused",
-  "tls_error",
-  "unreachable",
-  "too_large",
-  "not_permitted",
-  "malformed",
-  "redirect",
-  "unexpected_status",
-  "bad_request",
-  "setup_error",
-]);
 
 function dropLoggingFlags(args: string[]): string[] {
   const kept: string[] = [];
