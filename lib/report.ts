@@ -49,7 +49,7 @@ export function debugReport(run: Run, outcome: Outcome): void {
       say(
         `answer ${probe.answer.status} (${
           probe.answer.contentType ?? "no content type"
-        }) in ${probe.elapsedMs} ms: ${preview(probe.answer.body)}`,
+        }) in ${probe.elapsedMs} ms: ${shownBody(probe.answer.body)}`,
       );
     } else {
       say(`no answer after ${probe.elapsedMs} ms: ${probe.failure.kind}`);
@@ -93,4 +93,10 @@ export function jsonReport(run: Run, outcome: Outcome): void {
 
 function preview(body: string): string {
   return oneLine(body, 500);
+}
+
+/** The body for a `--debug` line, which must not end in nothing. */
+function shownBody(body: string): string {
+  if (body === "") return "(empty body)";
+  return preview(body) || `(${body.length} characters of white space)`;
 }

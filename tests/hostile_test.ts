@@ -110,6 +110,22 @@ Deno.test("a hostile server never makes the check active, hang or crash", async 
     });
   }
 
+  await t.step(
+    "--debug names an empty body rather than ending in ': '",
+    async () => {
+      vault.set({ behaviour: "empty_body" });
+      const lines = stderrLines(
+        await run(["--url", vault.url, "-d", ...deadline]),
+      );
+      assert.match(
+        lines[2] as string,
+        new RegExp(
+          `^${PROGRAM}: answer 200 \\(application/json\\) in \\d+(\\.\\d)? ms: \\(empty body\\)$`,
+        ),
+      );
+    },
+  );
+
   await t.step("slow, but inside the deadline, is still believed", async () => {
     vault.set({ behaviour: "slow", delayMs: 200 });
     const result = await run(["--url", vault.url, "--json", "-t", "1.2"]);
