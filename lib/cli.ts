@@ -69,7 +69,7 @@ export async function main(args: readonly string[]): Promise<number> {
   const permission = netPermissionProblem(target);
   if (permission) {
     say(permission);
-    await reportSetup(options, permission, "not_permitted", started);
+    await reportSetup(options, permission, "not_permitted", started, target);
     return EXIT_NOT_ACTIVE;
   }
 
@@ -82,7 +82,7 @@ export async function main(args: readonly string[]): Promise<number> {
     } catch (error: unknown) {
       if (!(error instanceof SetupError)) throw error;
       say(error.message);
-      await reportSetup(options, error.message, "setup_error", started);
+      await reportSetup(options, error.message, "setup_error", started, target);
       return EXIT_NOT_ACTIVE;
     }
     notes.push(...tls.notes);
@@ -208,27 +208,36 @@ function socketPermissionProblem(path: string): string | undefined {
   }`;
 }
 
+/** Reports a run that ended before asking Vault, with what it knew. */
 async function reportSetup(
   options: Options,
   message: string,
   state: State,
   started: number,
+  target?: Target,
 ): Promise<void> {
-  const [run, outcome] = setupReport(message, state, EXIT_NOT_ACTIVE, started);
+  const [run, outcome] = setupReport(message, state, EXIT_NOT_ACTIVE, started, {
+    check: options.check,
+    timeoutMs: options.timeoutMs,
+    ...(target ? { target } : {}),
+  });
   if (options.json) jsonReport(run, outcome);
   if (options.log) await logOutcome(options, run, outcome);
 }
+
+/** What a run knew before it ended: nothing before the options parsed. */
+type Known = Pick<Run, "target" | "check" | "timeoutMs">;
 
 function setupReport(
   message: string,
   state: State,
   exit: number,
   started: number,
+  known: Known = { check: "none", timeoutMs: 0 },
 ): [Run, Outcome] {
   return [
     {
-      check: "none",
-      timeoutMs: 0,
+      ...known,
       elapsedMs: elapsedSince(started),
       exit,
       warnings: [],

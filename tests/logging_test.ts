@@ -241,7 +241,7 @@ Deno.test("--log journal reports a setup error as a warning", async () => {
     assert.equal(header, HEADER(4));
     assert.equal(
       steady(message),
-      `verdict=not_active state=setup_error target=none check=none status=none elapsed_ms=N exit=1 reason="VAULT_ADDR is not set: set it to this node's Vault address (e.g. 'https://127.0.0.1:8200') or pass --url"\n`,
+      `verdict=not_active state=setup_error target=none check=leader status=none elapsed_ms=N exit=1 reason="VAULT_ADDR is not set: set it to this node's Vault address (e.g. 'https://127.0.0.1:8200') or pass --url"\n`,
     );
   } finally {
     await setup.tearDown();

@@ -11,7 +11,7 @@ import {
   run,
   type RunResult,
 } from "./support/run.ts";
-import { PROGRAM } from "../lib/version.ts";
+import { PROGRAM, VERSION } from "../lib/version.ts";
 
 /**
  * True when Deno complained about, or asked for, a permission. The
@@ -147,8 +147,22 @@ Deno.test("a missing permission exits 1 naming the exact flag", async (t) => {
     });
     assert.equal(result.code, 1);
     const report = jsonLine(result);
-    assert.equal(report.state, "not_permitted");
-    assert.equal(report.active, false);
+    assert.deepEqual(report, {
+      program: PROGRAM,
+      version: VERSION,
+      active: false,
+      state: "not_permitted",
+      reason:
+        `Network access to '${hostPort}' is not allowed: run with --allow-net=${hostPort}`,
+      exit: 1,
+      target: vault.url,
+      target_source: "VAULT_ADDR",
+      check: "leader",
+      timeout_ms: 800,
+      elapsed_ms: report.elapsed_ms,
+      answers: [],
+      warnings: [],
+    });
   });
 });
 

@@ -12,7 +12,7 @@ import {
   startSimulator,
 } from "./support/simulator.ts";
 import { jsonLine, run, type RunResult } from "./support/run.ts";
-import { PROGRAM } from "../lib/version.ts";
+import { PROGRAM, VERSION } from "../lib/version.ts";
 
 const OPENSSL = haveOpenssl();
 if (!OPENSSL) {
@@ -386,6 +386,42 @@ Deno.test({
         );
       });
     }
+
+    await t.step(
+      "--json names the target and check of a setup error",
+      async () => {
+        const result = await run(
+          [
+            "--url",
+            vault.url,
+            "--cacert",
+            missing,
+            "--check",
+            "both",
+            "--json",
+          ],
+          { permissions },
+        );
+        assert.equal(result.code, 1);
+        const report = jsonLine(result);
+        assert.deepEqual(report, {
+          program: PROGRAM,
+          version: VERSION,
+          active: false,
+          state: "setup_error",
+          reason:
+            `Cannot read the CA certificate '${missing}' (from --cacert): it does not exist: check the path and the file's owner and mode`,
+          exit: 1,
+          target: vault.url,
+          target_source: "--url",
+          check: "both",
+          timeout_ms: 800,
+          elapsed_ms: report.elapsed_ms,
+          answers: [],
+          warnings: [],
+        });
+      },
+    );
 
     for (const value of ["yes", "on", "TRUE ", "2", "tRUE"]) {
       await t.step(`VAULT_SKIP_VERIFY='${value}' is refused`, async () => {
