@@ -7,11 +7,7 @@ import {
   type Product,
   startSimulator,
 } from "./support/simulator.ts";
-import {
-  fixtureEntries,
-  type FixtureEntry,
-  probeOf,
-} from "./support/fixture.ts";
+import { fixtureEntry, probeOf } from "./support/fixture.ts";
 import { hasStackTrace, jsonLine, run } from "./support/run.ts";
 import { decideHealth, decideLeader, type State } from "../lib/verdict.ts";
 
@@ -63,15 +59,6 @@ const EXPECTED: Record<Product, Record<string, [State, State, State]>> = {
 
 const MODES = ["leader", "health", "both"] as const;
 
-function entry(product: Product, endpoint: string, state: string) {
-  const found = fixtureEntries().find((candidate) =>
-    candidate.product === product && candidate.endpoint === endpoint &&
-    candidate.method === "GET" && candidate.state === state
-  );
-  assert.ok(found, `fixture has ${product} ${endpoint} ${state}`);
-  return found as FixtureEntry;
-}
-
 Deno.test("the expectation table names every simulated node state", () => {
   for (const product of ["vault", "openbao"] as const) {
     assert.deepEqual(
@@ -94,11 +81,11 @@ for (const product of ["vault", "openbao"] as const) {
       if (node === undefined) continue; // reported by the table test
       vault.set({ product, state: name as NodeStateName });
       const leaderProbe = probeOf(
-        entry(product, LEADER_PATH, node.leader),
+        fixtureEntry(product, LEADER_PATH, "GET", node.leader),
         vault.url,
       );
       const healthProbe = probeOf(
-        entry(product, HEALTH_PATH, node.health),
+        fixtureEntry(product, HEALTH_PATH, "GET", node.health),
         vault.url,
       );
       const reasons = {
@@ -173,9 +160,10 @@ for (const product of ["vault", "openbao"] as const) {
             answers.map((answer) => [answer.url, answer.status, answer.error]),
             paths.toSorted().reverse().map((path) => [
               vault.url + path,
-              entry(
+              fixtureEntry(
                 product,
                 path,
+                "GET",
                 path === LEADER_PATH ? node.leader : node.health,
               ).status,
               null,

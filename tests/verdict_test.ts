@@ -8,7 +8,7 @@ import {
   type Verdict,
 } from "../lib/verdict.ts";
 import type { Probe } from "../lib/probe.ts";
-import { entryKey, fixtureEntries, probeOf } from "./support/fixture.ts";
+import { entryKey, FIXTURE, probeOf } from "./support/fixture.ts";
 
 const URL_LEADER = "http://127.0.0.1:8200/v1/sys/leader";
 const URL_HEALTH = "http://127.0.0.1:8200/v1/sys/health";
@@ -283,13 +283,13 @@ const EXPECTED: Record<string, [State, boolean, string]> = {
 };
 
 Deno.test("the expectation table covers every reference answer exactly once", () => {
-  const keys = fixtureEntries().map(entryKey);
+  const keys = FIXTURE.map(entryKey);
   assert.equal(new Set(keys).size, keys.length, "fixture keys are unique");
   assert.deepEqual([...keys].sort(), Object.keys(EXPECTED).sort());
 });
 
 Deno.test("decides every reference answer as Vault and OpenBao mean it", async (t) => {
-  for (const entry of fixtureEntries()) {
+  for (const entry of FIXTURE) {
     const expected = EXPECTED[entryKey(entry)];
     if (expected === undefined) continue; // reported by the coverage test
     await t.step(entryKey(entry), () => {
@@ -303,7 +303,7 @@ Deno.test("decides every reference answer as Vault and OpenBao mean it", async (
 });
 
 Deno.test("no leader answer passes as active health, nor the reverse", () => {
-  for (const entry of fixtureEntries()) {
+  for (const entry of FIXTURE) {
     const other = entry.endpoint === "/v1/sys/leader"
       ? decideHealth
       : decideLeader;

@@ -1,28 +1,51 @@
 /**
- * The reference answers of Vault and OpenBao, read from
+ * The reference answers of Vault and OpenBao, verbatim from
  * `tests/fixtures/vault_states.json`, and the probes the verdict sees when
  * one of them arrives.
  */
 
+import reference from "../fixtures/vault_states.json" with { type: "json" };
 import type { Probe } from "../../lib/probe.ts";
 
-/** One reference answer: what a node in `state` sends for one request. */
+/** The servers the fixture has answers of. */
+export type Product = "vault" | "openbao";
+
+/** One reference answer of Vault or OpenBao, as stored in the fixture. */
 export interface FixtureEntry {
-  state: string;
-  product: "vault" | "openbao";
-  endpoint: "/v1/sys/leader" | "/v1/sys/health";
-  method: string;
-  query: string;
-  status: number;
-  body: unknown;
-  content_type: string | null;
+  readonly product: string;
+  readonly state: string;
+  readonly endpoint: string;
+  readonly method: string;
+  readonly query: string;
+  readonly status: number;
+  readonly body: unknown;
+  readonly content_type: string | null;
 }
 
-const FIXTURE = new URL("../fixtures/vault_states.json", import.meta.url);
+/** Every reference answer, in fixture order. */
+export const FIXTURE: readonly FixtureEntry[] = reference;
 
-/** Every reference answer, in the fixture's order. */
-export function fixtureEntries(): FixtureEntry[] {
-  return JSON.parse(Deno.readTextFileSync(FIXTURE)) as FixtureEntry[];
+/**
+ * Finds the fixture entry of one state of one endpoint.
+ *
+ * @throws {RangeError} when the fixture has no such entry
+ */
+export function fixtureEntry(
+  product: Product,
+  endpoint: string,
+  method: string,
+  state: string,
+): FixtureEntry {
+  const found = FIXTURE.find((entry) =>
+    entry.product === product && entry.endpoint === endpoint &&
+    entry.method === method && entry.state === state
+  );
+  if (found === undefined) {
+    throw new RangeError(
+      `Fixture has no ${product} answer "${state}" to ${method} ${endpoint}`,
+    );
+  }
+  return found;
 }
 
 /** The key an expectation table uses for `entry`: product, endpoint, state. */

@@ -13,13 +13,12 @@
  * ```
  */
 
+import { fixtureEntry, type Product } from "./fixture.ts";
 import {
   answer,
-  fixtureEntry,
   LEADER_PATH,
   nodeState,
   type NodeStateName,
-  type Product,
 } from "./simulator_states.ts";
 import {
   chunk,
@@ -34,15 +33,13 @@ import {
 } from "./simulator_wire.ts";
 import { type Acceptor, listenMutualTls } from "./simulator_mutual_tls.ts";
 
+export { FIXTURE, type FixtureEntry, type Product } from "./fixture.ts";
 export {
-  FIXTURE,
-  type FixtureEntry,
   HEALTH_PATH,
   LEADER_PATH,
   NODE_STATES,
   type NodeState,
   type NodeStateName,
-  type Product,
 } from "./simulator_states.ts";
 
 /**

@@ -3,31 +3,20 @@
  * in each, using only the reference answers in `tests/fixtures`.
  */
 
-import reference from "../fixtures/vault_states.json" with { type: "json" };
+import {
+  FIXTURE,
+  type FixtureEntry,
+  fixtureEntry,
+  type Product,
+} from "./fixture.ts";
 
-/** The server the simulator plays. */
-export type Product = "vault" | "openbao";
+export { FIXTURE, type FixtureEntry, fixtureEntry, type Product };
 
 /** The path a keepalived check asks for the HA leader. */
 export const LEADER_PATH = "/v1/sys/leader";
 
 /** The path of the health endpoint. */
 export const HEALTH_PATH = "/v1/sys/health";
-
-/** One reference answer of Vault or OpenBao, as stored in the fixture. */
-export interface FixtureEntry {
-  readonly product: string;
-  readonly state: string;
-  readonly endpoint: string;
-  readonly method: string;
-  readonly query: string;
-  readonly status: number;
-  readonly body: unknown;
-  readonly content_type: string | null;
-}
-
-/** Every reference answer, in fixture order. */
-export const FIXTURE: readonly FixtureEntry[] = reference;
 
 /**
  * A node state: the fixture states of its `GET /v1/sys/leader` and
@@ -196,29 +185,6 @@ export const NOT_FOUND: Answer = {
   contentType: "application/json",
   body: JSON.stringify({ errors: [] }),
 };
-
-/**
- * Finds the fixture entry of one state of one endpoint.
- *
- * @throws {RangeError} when the fixture has no such entry
- */
-export function fixtureEntry(
-  product: Product,
-  endpoint: string,
-  method: string,
-  state: string,
-): FixtureEntry {
-  const found = FIXTURE.find((entry) =>
-    entry.product === product && entry.endpoint === endpoint &&
-    entry.method === method && entry.state === state
-  );
-  if (found === undefined) {
-    throw new RangeError(
-      `Fixture has no ${product} answer "${state}" to ${method} ${endpoint}`,
-    );
-  }
-  return found;
-}
 
 /**
  * Looks up a node state of a product.
