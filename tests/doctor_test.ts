@@ -1,7 +1,14 @@
 import assert from "node:assert/strict";
+import { run } from "./support/run.ts";
 import { startSimulator } from "./support/simulator.ts";
 
-const MAIN = new URL("../main.ts", import.meta.url).pathname;
+/** The permissions of `deno task doctor`, the network narrowed to loopback. */
+const DOCTOR_PERMISSIONS = [
+  "--no-prompt",
+  "--allow-read",
+  "--allow-net=127.0.0.1",
+  "--allow-sys=networkInterfaces",
+];
 const FIXTURES = new URL("./fixtures/keepalived/", import.meta.url).pathname;
 const EXAMPLE = new URL("../examples/keepalived.conf", import.meta.url)
   .pathname;
@@ -68,29 +75,14 @@ async function doctor(setup: HostSetup): Promise<Doctored> {
       await Deno.chmod(root + path, mode);
     }
 
-    const output = await new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "--no-prompt",
-        "--no-config",
-        "--allow-read",
-        "--allow-net=127.0.0.1",
-        "--allow-sys=networkInterfaces",
-        MAIN,
-        "doctor",
-        "--root",
-        root,
-        ...(setup.args ?? []),
-      ],
-      stdout: "piped",
-      stderr: "piped",
-      env: { NO_COLOR: "1" },
-    }).output();
-    const stdout = new TextDecoder().decode(output.stdout);
+    const { code, stdout, stderr } = await run(
+      ["doctor", "--root", root, ...(setup.args ?? [])],
+      { permissions: DOCTOR_PERMISSIONS },
+    );
     return {
-      code: output.code,
+      code,
       stdout,
-      stderr: new TextDecoder().decode(output.stderr),
+      stderr,
       findings: [...stdout.matchAll(/^(error|warning) \[([a-z-]+)\]/gm)]
         .map((match) => `${match[1]} ${match[2]}`),
     };
@@ -386,16 +378,13 @@ Deno.test({
 });
 
 Deno.test("doctor refuses an unknown option with exit 2 and one line", async () => {
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--no-prompt", "--no-config", MAIN, "doctor", "--bogus"],
-    stdout: "piped",
-    stderr: "piped",
-    env: { NO_COLOR: "1" },
-  }).output();
-  assert.equal(output.code, 2);
-  assert.equal(new TextDecoder().decode(output.stdout), "");
+  const result = await run(["doctor", "--bogus"], {
+    permissions: ["--no-prompt"],
+  });
+  assert.equal(result.code, 2);
+  assert.equal(result.stdout, "");
   assert.equal(
-    new TextDecoder().decode(output.stderr),
+    result.stderr,
     "vault-ha-active-node: Unknown option '--bogus': see --help for the options\n",
   );
 });

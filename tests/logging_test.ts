@@ -1,30 +1,16 @@
 import assert from "node:assert/strict";
 import { startFakeJournal } from "./support/fake_journal.ts";
+import { run as runProgram, type RunResult } from "./support/run.ts";
 import { startSimulator } from "./support/simulator.ts";
 
-const MAIN = new URL("../main.ts", import.meta.url).pathname;
 const HEADER = (priority: number) =>
   `vault-ha-active-node\n\n${priority}\n0\n0\n0\n0\n`;
 const ACTIVE_REASON =
   "This node is the active node (ha_enabled and is_self are true)";
 
-interface Ran {
-  code: number;
-  stderr: string;
-}
-
 /** Runs the real program with exactly the permissions `--log` documents. */
-async function run(
-  args: string[],
-  permissions: string[],
-): Promise<Ran> {
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--no-prompt", "--no-config", ...permissions, MAIN, ...args],
-    stdout: "null",
-    stderr: "piped",
-    env: { NO_COLOR: "1" },
-  }).output();
-  return { code: output.code, stderr: new TextDecoder().decode(output.stderr) };
+function run(args: string[], permissions: string[]): Promise<RunResult> {
+  return runProgram(args, { permissions: ["--no-prompt", ...permissions] });
 }
 
 async function setUp() {
