@@ -3,7 +3,7 @@
  */
 
 import { ask, type Probe } from "./probe.ts";
-import type { Target } from "./target.ts";
+import { type Target, urlHost } from "./target.ts";
 import type { CheckMode } from "./options.ts";
 import type { TlsSettings } from "./tls_settings.ts";
 import {
@@ -71,9 +71,7 @@ function createClient(target: Target): Deno.HttpClient {
   return Deno.createHttpClient({
     proxy: {
       transport: "tcp",
-      hostname: target.hostname.includes(":")
-        ? `[${target.hostname}]`
-        : target.hostname,
+      hostname: urlHost(target.hostname),
       port: target.port,
     },
   });

@@ -14,7 +14,12 @@ import {
   parseOptions,
 } from "./options.ts";
 import { debugReport, jsonReport, print, type Run, say } from "./report.ts";
-import { resolveTarget, type Target } from "./target.ts";
+import {
+  accessDenied,
+  accessFlags,
+  resolveTarget,
+  type Target,
+} from "./target.ts";
 import type { TlsSettings } from "./tls_settings.ts";
 import { deniedVariables } from "./env.ts";
 import { VERSION } from "./version.ts";
@@ -178,34 +183,10 @@ const TLS_FLAGS = [
   "tlsSkipVerify",
 ] as const;
 
+/** The line naming the permissions this run lacks to reach the target. */
 function netPermissionProblem(target: Target): string | undefined {
-  if (target.socketPath !== undefined) {
-    return socketPermissionProblem(target.socketPath);
-  }
-  const host = target.hostname.includes(":")
-    ? `[${target.hostname}]:${target.port}`
-    : `${target.hostname}:${target.port}`;
-  const granted = Deno.permissions.querySync({ name: "net", host });
-  if (granted.state === "granted") return undefined;
-  return `Network access to '${host}' is not allowed: run with --allow-net=${host}`;
-}
-
-/** Dialling a unix socket needs read, write and net access to its path. */
-function socketPermissionProblem(path: string): string | undefined {
-  const missing = [
-    ["read", `--allow-read=${path}`],
-    ["write", `--allow-write=${path}`],
-    ["net", `--allow-net=unix:${path}`],
-  ].filter(([name]) => {
-    const descriptor = name === "net"
-      ? { name: "net" as const, host: `unix:${path}` }
-      : { name: name as "read" | "write", path };
-    return Deno.permissions.querySync(descriptor).state !== "granted";
-  }).map(([, flag]) => flag);
-  if (missing.length === 0) return undefined;
-  return `Access to the socket '${path}' is not allowed: run with ${
-    missing.join(" ")
-  }`;
+  const missing = accessFlags(target, true);
+  return missing.length > 0 ? accessDenied(target, missing) : undefined;
 }
 
 /** Reports a run that ended before asking Vault, with what it knew. */

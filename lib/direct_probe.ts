@@ -7,8 +7,15 @@
  */
 
 import { MalformedAnswer, readAnswer } from "./http1_reader.ts";
-import { classify, describe, MAX_BODY_BYTES, type Probe } from "./probe.ts";
-import type { Target } from "./target.ts";
+import {
+  classify,
+  describe,
+  MAX_BODY_BYTES,
+  type Probe,
+  startProbe,
+  tooLarge,
+} from "./probe.ts";
+import { hostPort, type Target } from "./target.ts";
 import type { TlsSettings } from "./tls_settings.ts";
 import { PROGRAM, VERSION } from "./version.ts";
 
@@ -33,13 +40,7 @@ export async function askDirect(
   timeoutMs: number,
 ): Promise<Probe> {
   const url = target.base + endpoint;
-  const started = performance.now();
-  const done = <T>(outcome: T) => ({
-    endpoint,
-    url,
-    elapsedMs: Math.round((performance.now() - started) * 10) / 10,
-    ...outcome,
-  });
+  const done = startProbe(endpoint, url);
 
   let connection: Deno.Conn | undefined;
   const hangUp = () => {
@@ -54,15 +55,7 @@ export async function askDirect(
     connection = await beforeDeadline(dial(target, tls), deadline);
     await writeAll(connection, request(target, endpoint));
     const answer = await readAnswer(connection, MAX_BODY_BYTES);
-    if (answer.body === undefined) {
-      return done({
-        failure: {
-          kind: "too_large" as const,
-          message:
-            `The answer from '${url}' is larger than ${MAX_BODY_BYTES} bytes: this is not Vault's answer; check what listens at the target`,
-        },
-      });
-    }
+    if (answer.body === undefined) return done({ failure: tooLarge(url) });
     return done({
       answer: {
         status: answer.status,
@@ -139,11 +132,7 @@ function request(target: Target, endpoint: string): Uint8Array {
   const path = target.socketPath === undefined
     ? new URL(target.base + endpoint).pathname
     : endpoint;
-  const host = target.socketPath !== undefined
-    ? "localhost"
-    : target.hostname.includes(":")
-    ? `[${target.hostname}]:${target.port}`
-    : `${target.hostname}:${target.port}`;
+  const host = target.socketPath !== undefined ? "localhost" : hostPort(target);
   return new TextEncoder().encode(
     `GET ${path} HTTP/1.1\r\nHost: ${host}\r\nUser-Agent: ${PROGRAM}/${VERSION}\r\nAccept: application/json\r\nConnection: close\r\n\r\n`,
   );

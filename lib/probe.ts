@@ -4,7 +4,7 @@
  * came back or why nothing usable did; deciding is the verdict's job.
  */
 
-import type { Target } from "./target.ts";
+import { accessDenied, accessFlags, hostPort, type Target } from "./target.ts";
 
 /** The largest body read; Vault's answers are well under 2 KiB. */
 export const MAX_BODY_BYTES = 64 * 1024;
@@ -28,12 +28,18 @@ export type FailureKind =
   | "incomplete"
   | "not_permitted";
 
+/** Why no usable answer arrived, in the operator's words. */
+export interface Failure {
+  kind: FailureKind;
+  message: string;
+}
+
 /** The outcome of asking one endpoint. */
 export type Probe =
   & { endpoint: string; url: string; elapsedMs: number }
   & (
     | { answer: Answer; failure?: undefined }
-    | { answer?: undefined; failure: { kind: FailureKind; message: string } }
+    | { answer?: undefined; failure: Failure }
   );
 
 /**
@@ -48,13 +54,7 @@ export async function ask(
   timeoutMs: number,
 ): Promise<Probe> {
   const url = target.base + endpoint;
-  const started = performance.now();
-  const done = <T>(outcome: T) => ({
-    endpoint,
-    url,
-    elapsedMs: Math.round((performance.now() - started) * 10) / 10,
-    ...outcome,
-  });
+  const done = startProbe(endpoint, url);
 
   try {
     const response = await fetch(url, {
@@ -63,15 +63,7 @@ export async function ask(
       signal: deadline,
     });
     const body = await readCapped(response);
-    if (body === undefined) {
-      return done({
-        failure: {
-          kind: "too_large" as const,
-          message:
-            `The answer from '${url}' is larger than ${MAX_BODY_BYTES} bytes: this is not Vault's answer; check what listens at the target`,
-        },
-      });
-    }
+    if (body === undefined) return done({ failure: tooLarge(url) });
     return done({
       answer: {
         status: response.status,
@@ -85,6 +77,32 @@ export async function ask(
       failure: classify(error, url, target, deadline, timeoutMs),
     });
   }
+}
+
+/**
+ * Starts timing one request; the returned function completes the probe with
+ * what came back or why nothing usable did.
+ */
+export function startProbe(
+  endpoint: string,
+  url: string,
+): (outcome: { answer: Answer } | { failure: Failure }) => Probe {
+  const started = performance.now();
+  return (outcome) => ({
+    endpoint,
+    url,
+    elapsedMs: Math.round((performance.now() - started) * 10) / 10,
+    ...outcome,
+  });
+}
+
+/** The failure of an answer cut off at {@linkcode MAX_BODY_BYTES}. */
+export function tooLarge(url: string): Failure {
+  return {
+    kind: "too_large",
+    message:
+      `The answer from '${url}' is larger than ${MAX_BODY_BYTES} bytes: this is not Vault's answer; check what listens at the target`,
+  };
 }
 
 async function readCapped(response: Response): Promise<string | undefined> {
@@ -122,7 +140,7 @@ export function classify(
   target: Target,
   deadline: AbortSignal,
   timeoutMs: number,
-): { kind: FailureKind; message: string } {
+): Failure {
   if (deadline.aborted) {
     return {
       kind: "timeout",
@@ -131,21 +149,10 @@ export function classify(
       } s: Vault is hung, overloaded or stepping down; raise --timeout only if keepalived's timeout allows`,
     };
   }
-  if (error instanceof Deno.errors.NotCapable && target.socketPath) {
-    const path = target.socketPath;
-    return {
-      kind: "not_permitted",
-      message:
-        `Access to the socket '${path}' is not allowed: run with --allow-read=${path} --allow-write=${path} --allow-net=unix:${path}`,
-    };
-  }
   if (error instanceof Deno.errors.NotCapable) {
     return {
       kind: "not_permitted",
-      message:
-        `Network access to '${target.hostname}:${target.port}' is not allowed: run with --allow-net=${
-          hostForFlag(target.hostname)
-        }:${target.port}`,
+      message: accessDenied(target, accessFlags(target)),
     };
   }
 
@@ -156,7 +163,7 @@ export function classify(
       message: `Connection to ${
         target.socketPath
           ? `the socket '${target.socketPath}'`
-          : `'${target.hostname}:${target.port}'`
+          : `'${hostPort(target)}'`
       } refused: Vault is not running or not listening there`,
     };
   }
@@ -182,10 +189,6 @@ export function classify(
 /** How the runtime says the server hung up in the middle of its answer. */
 const INCOMPLETE =
   /connection closed before message completed|error reading a body|unexpected eof|incomplete message/i;
-
-function hostForFlag(hostname: string): string {
-  return hostname.includes(":") ? `[${hostname}]` : hostname;
-}
 
 /** Flattens an error and its causes into one line without a stack. */
 export function describe(error: unknown): string {

@@ -29,6 +29,52 @@ export interface Target {
 
 const EXAMPLE = "https://127.0.0.1:8200";
 
+/** A host name as a URL writes it: an IPv6 address in brackets. */
+export function urlHost(hostname: string): string {
+  return hostname.includes(":") ? `[${hostname}]` : hostname;
+}
+
+/**
+ * The target's host and port as `--allow-net` and the `Host` header write
+ * them, e.g. `127.0.0.1:8200` or `[::1]:8200`.
+ */
+export function hostPort(target: Target): string {
+  return `${urlHost(target.hostname)}:${target.port}`;
+}
+
+/**
+ * The Deno permission flags that reaching the target takes: net access to
+ * its host and port, or read, write and net access to its unix socket.
+ * With `missingOnly`, only those this run has not been granted.
+ */
+export function accessFlags(target: Target, missingOnly = false): string[] {
+  const path = target.socketPath;
+  const needed: [Deno.PermissionDescriptor, string][] = path === undefined
+    ? [[
+      { name: "net", host: hostPort(target) },
+      `--allow-net=${hostPort(target)}`,
+    ]]
+    : [
+      [{ name: "read", path }, `--allow-read=${path}`],
+      [{ name: "write", path }, `--allow-write=${path}`],
+      [{ name: "net", host: `unix:${path}` }, `--allow-net=unix:${path}`],
+    ];
+  return needed
+    .filter(([descriptor]) =>
+      !missingOnly ||
+      Deno.permissions.querySync(descriptor).state !== "granted"
+    )
+    .map(([, flag]) => flag);
+}
+
+/** The one line saying that reaching the target needs `flags`. */
+export function accessDenied(target: Target, flags: string[]): string {
+  const what = target.socketPath === undefined
+    ? `Network access to '${hostPort(target)}'`
+    : `Access to the socket '${target.socketPath}'`;
+  return `${what} is not allowed: run with ${flags.join(" ")}`;
+}
+
 /**
  * Resolves the target from `--url`, else `BAO_ADDR` (OpenBao's name, read
  * only when the run may read it), else `VAULT_ADDR`; throws

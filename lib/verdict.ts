@@ -4,7 +4,7 @@
  * including every doubt, is "not active".
  */
 
-import { type Answer, oneLine, type Probe } from "./probe.ts";
+import { type Answer, type FailureKind, oneLine, type Probe } from "./probe.ts";
 
 /** The states the check can name, in the operator's words. */
 export type State =
@@ -24,13 +24,7 @@ export type State =
   | "redirect"
   | "malformed"
   | "disagree"
-  | "timeout"
-  | "refused"
-  | "tls_error"
-  | "unreachable"
-  | "too_large"
-  | "incomplete"
-  | "not_permitted"
+  | FailureKind
   | "usage_error"
   | "setup_error";
 
@@ -69,7 +63,9 @@ type Json = Record<string, unknown>;
 
 /** Decides from an answer of `GET /v1/sys/leader`. */
 export function decideLeader(probe: Probe): Verdict {
-  if (probe.failure) return failed(probe.failure.kind, probe.failure.message);
+  if (probe.failure) {
+    return notActive(probe.failure.kind, probe.failure.message);
+  }
   const answer = probe.answer;
   const early = decideStatus(answer, probe.url);
   if (early) return early;
@@ -178,7 +174,9 @@ const HEALTH_STATES: Record<number, [State, string]> = {
  * (standby, sealed, uninitialised) is not trusted.
  */
 export function decideHealth(probe: Probe): Verdict {
-  if (probe.failure) return failed(probe.failure.kind, probe.failure.message);
+  if (probe.failure) {
+    return notActive(probe.failure.kind, probe.failure.message);
+  }
   const answer = probe.answer;
   const early = decideStatus(answer, probe.url);
   if (early) return early;
@@ -316,8 +314,4 @@ function describeValue(value: unknown): string {
 
 function notActive(state: State, reason: string): Verdict {
   return { active: false, state, reason };
-}
-
-function failed(kind: State, message: string): Verdict {
-  return notActive(kind, message);
 }

@@ -10,7 +10,7 @@ import { SetupError, UsageError } from "../errors.ts";
 import { parseOptions } from "../options.ts";
 import { describe } from "../probe.ts";
 import { debugReport, print, say } from "../report.ts";
-import { resolveTarget, type Target } from "../target.ts";
+import { hostPort, resolveTarget, type Target } from "../target.ts";
 import { toldByVault } from "../verdict.ts";
 import {
   checkConfig,
@@ -148,9 +148,7 @@ export async function runDoctor(args: readonly string[]): Promise<number> {
     const vips = report.instances.flatMap((instance) => instance.addresses);
     const place = await checkTargetHost(target, vips, host);
     findings.push(...place.findings);
-    const listener = target.hostname.includes(":")
-      ? `[${target.hostname}]:${target.port}`
-      : `${target.hostname}:${target.port}`;
+    const listener = hostPort(target);
     const permitted = Deno.permissions.querySync({
       name: "net",
       host: listener,
