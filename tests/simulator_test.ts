@@ -13,6 +13,7 @@ import {
   type Simulator,
   startSimulator,
 } from "./support/simulator.ts";
+import { haveOpenssl, makeCertificates } from "./support/certificates.ts";
 
 const PRODUCTS: Product[] = ["vault", "openbao"];
 
@@ -471,105 +472,28 @@ Deno.test("serves on a unix socket and removes it when closed", async () => {
   await Deno.remove(dir);
 });
 
-/** PEM files of a test CA, a server certificate for 127.0.0.1 and a client. */
-interface Certificates {
-  ca: string;
-  cert: string;
-  key: string;
-  clientCert: string;
-  clientKey: string;
-}
-
-function hasOpenssl(): boolean {
+/** The PEM text of a test CA, a server pair for 127.0.0.1 and a client pair. */
+async function readCertificates() {
+  const made = await makeCertificates();
   try {
-    return new Deno.Command("openssl", { args: ["version"], stdout: "null" })
-      .outputSync().success;
-  } catch {
-    return false;
+    const read = (path: string) => Deno.readTextFile(path);
+    return {
+      ca: await read(made.ca),
+      cert: await read(made.loopback.cert),
+      key: await read(made.loopback.key),
+      clientCert: await read(made.client.cert),
+      clientKey: await read(made.client.key),
+    };
+  } finally {
+    await made.remove();
   }
-}
-
-async function openssl(dir: string, args: string[]): Promise<void> {
-  const command = new Deno.Command("openssl", {
-    args,
-    cwd: dir,
-    stdout: "null",
-    stderr: "piped",
-  });
-  const { success, stderr } = await command.output();
-  assert.ok(success, new TextDecoder().decode(stderr));
-}
-
-async function makeCertificates(dir: string): Promise<Certificates> {
-  const key = [
-    "-newkey",
-    "ec",
-    "-pkeyopt",
-    "ec_paramgen_curve:P-256",
-    "-nodes",
-  ];
-  await openssl(dir, [
-    "req",
-    "-x509",
-    ...key,
-    "-keyout",
-    "ca.key",
-    "-out",
-    "ca.pem",
-    "-days",
-    "1",
-    "-subj",
-    "/CN=Simulator test CA",
-  ]);
-  const sign = async (name: string, subject: string, extensions: string) => {
-    await Deno.writeTextFile(`${dir}/${name}.ext`, extensions);
-    await openssl(dir, [
-      "req",
-      ...key,
-      "-keyout",
-      `${name}.key`,
-      "-out",
-      `${name}.csr`,
-      "-subj",
-      subject,
-    ]);
-    await openssl(dir, [
-      "x509",
-      "-req",
-      "-in",
-      `${name}.csr`,
-      "-CA",
-      "ca.pem",
-      "-CAkey",
-      "ca.key",
-      "-CAcreateserial",
-      "-out",
-      `${name}.pem`,
-      "-days",
-      "1",
-      "-extfile",
-      `${name}.ext`,
-    ]);
-  };
-  await sign("server", "/CN=vault", "subjectAltName=IP:127.0.0.1\n");
-  await sign("client", "/CN=keepalived", "extendedKeyUsage=clientAuth\n");
-  const read = (name: string) => Deno.readTextFile(`${dir}/${name}`);
-  return {
-    ca: await read("ca.pem"),
-    cert: await read("server.pem"),
-    key: await read("server.key"),
-    clientCert: await read("client.pem"),
-    clientKey: await read("client.key"),
-  };
 }
 
 Deno.test({
   name: "speaks TLS and, when asked, requires a client certificate",
-  ignore: !hasOpenssl(),
+  ignore: !haveOpenssl(),
   fn: async (t) => {
-    const dir = await Deno.makeTempDir();
-    const pem = await makeCertificates(dir);
-    await Deno.remove(dir, { recursive: true });
+    const pem = await readCertificates();
     const { cert, key, ca: caCert } = pem;
 
     await t.step("TLS answers the node state", async () => {
