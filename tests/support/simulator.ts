@@ -23,6 +23,7 @@ import {
 import {
   chunk,
   closeQuietly,
+  removeSocket,
   RequestReader,
   responseHead,
   type Wire,
@@ -244,14 +245,6 @@ function denoAcceptor(
       return Promise.resolve();
     },
   };
-}
-
-function removeSocket(path: string): void {
-  try {
-    Deno.removeSync(path);
-  } catch (error) {
-    if (!(error instanceof Deno.errors.NotFound)) throw error;
-  }
 }
 
 class SimulatedNode implements Simulator {

@@ -27,6 +27,7 @@ import {
   type SimulatorChange,
   startSimulator,
 } from "./simulator.ts";
+import { removeSocket } from "./simulator_wire.ts";
 
 const USAGE = "Usage: simulator_main.ts [--hostname ADDRESS] " +
   "[--port PORT | --path SOCKET] [--product vault|openbao] [--state NAME] " +
@@ -183,14 +184,6 @@ function untilStopped(): Promise<void> {
     Deno.addSignalListener("SIGTERM", stop);
     Deno.addSignalListener("SIGINT", stop);
   });
-}
-
-function removeSocket(path: string): void {
-  try {
-    Deno.removeSync(path);
-  } catch (error) {
-    if (!(error instanceof Deno.errors.NotFound)) throw error;
-  }
 }
 
 function fail(error: unknown, status: number): number {

@@ -178,6 +178,15 @@ export function closeQuietly(closable: { close(): void }): void {
   }
 }
 
+/** Removes a unix socket file; one already gone is fine. */
+export function removeSocket(path: string): void {
+  try {
+    Deno.removeSync(path);
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+  }
+}
+
 function parseHead(
   head: string,
 ): { request: WireRequest; bodyLength: number } | null {
