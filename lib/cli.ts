@@ -65,6 +65,13 @@ export async function main(args: readonly string[]): Promise<number> {
   try {
     target = resolveTarget(options.url);
   } catch (error: unknown) {
+    if (error instanceof UsageError) {
+      say(error.message);
+      await reportSetup(options, error.message, "usage_error", started, {
+        exit: EXIT_USAGE,
+      });
+      return EXIT_USAGE;
+    }
     if (!(error instanceof SetupError)) throw error;
     say(error.message);
     await reportSetup(options, error.message, "setup_error", started);
@@ -74,7 +81,9 @@ export async function main(args: readonly string[]): Promise<number> {
   const permission = netPermissionProblem(target);
   if (permission) {
     say(permission);
-    await reportSetup(options, permission, "not_permitted", started, target);
+    await reportSetup(options, permission, "not_permitted", started, {
+      target,
+    });
     return EXIT_NOT_ACTIVE;
   }
 
@@ -87,7 +96,9 @@ export async function main(args: readonly string[]): Promise<number> {
     } catch (error: unknown) {
       if (!(error instanceof SetupError)) throw error;
       say(error.message);
-      await reportSetup(options, error.message, "setup_error", started, target);
+      await reportSetup(options, error.message, "setup_error", started, {
+        target,
+      });
       return EXIT_NOT_ACTIVE;
     }
     notes.push(...tls.notes);
@@ -195,9 +206,9 @@ async function reportSetup(
   message: string,
   state: State,
   started: number,
-  target?: Target,
+  { target, exit = EXIT_NOT_ACTIVE }: { target?: Target; exit?: number } = {},
 ): Promise<void> {
-  const [run, outcome] = setupReport(message, state, EXIT_NOT_ACTIVE, started, {
+  const [run, outcome] = setupReport(message, state, exit, started, {
     check: options.check,
     timeoutMs: options.timeoutMs,
     ...(target ? { target } : {}),

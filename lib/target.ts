@@ -3,7 +3,7 @@
  * `VAULT_ADDR`, validated the way the Vault CLI reads its address.
  */
 
-import { SetupError } from "./errors.ts";
+import { SetupError, UsageError } from "./errors.ts";
 import { readVariable } from "./env.ts";
 
 /** A Vault listener address the check can dial. */
@@ -78,8 +78,9 @@ export function accessDenied(target: Target, flags: string[]): string {
 /**
  * Resolves the target from `--url`, else `BAO_ADDR` (OpenBao's name, read
  * only when the run may read it), else `VAULT_ADDR`; throws
- * {@linkcode SetupError} naming what to set when none gives a usable
- * address. Does no network access and no name resolution.
+ * {@linkcode UsageError} for a malformed `--url` (a command-line mistake)
+ * and {@linkcode SetupError} naming what to set when the environment gives
+ * no usable address. Does no network access and no name resolution.
  */
 export function resolveTarget(url: string | undefined): Target {
   if (url !== undefined) {
@@ -109,7 +110,8 @@ export function resolveTarget(url: string | undefined): Target {
 
 function parseAddress(text: string, source: Target["source"]): Target {
   const fail = (why: string) =>
-    new SetupError(
+    failure(
+      source,
       `${source} '${text}' ${why}: give this node's Vault address, e.g. '${EXAMPLE}'`,
     );
 
@@ -123,7 +125,7 @@ function parseAddress(text: string, source: Target["source"]): Target {
   const scheme = url.protocol.slice(0, -1);
   if (scheme === "unix") return unixSocket(text, url, source);
   if (scheme !== "http" && scheme !== "https") {
-    throw fail("must start with http:// or https://");
+    throw fail("must start with http://, https:// or unix://");
   }
   if (url.hostname === "") throw fail("has no host");
   if (url.username !== "" || url.password !== "") {
@@ -148,12 +150,14 @@ function parseAddress(text: string, source: Target["source"]): Target {
 function unixSocket(text: string, url: URL, source: Target["source"]): Target {
   const path = decodeURIComponent(url.pathname);
   if (url.host !== "" || !path.startsWith("/") || path === "/") {
-    throw new SetupError(
+    throw failure(
+      source,
       `${source} '${text}' is not a unix socket address: write it as 'unix:///absolute/path/to/vault.sock'`,
     );
   }
   if (url.search !== "" || url.hash !== "") {
-    throw new SetupError(
+    throw failure(
+      source,
       `${source} '${text}' must not carry a query or fragment: write it as 'unix:///absolute/path/to/vault.sock'`,
     );
   }
@@ -166,4 +170,9 @@ function unixSocket(text: string, url: URL, source: Target["source"]): Target {
     base: `unix://${path}`,
     socketPath: path,
   };
+}
+
+/** A bad `--url` is a command-line mistake; a bad variable is setup. */
+function failure(source: Target["source"], message: string): Error {
+  return source === "--url" ? new UsageError(message) : new SetupError(message);
 }

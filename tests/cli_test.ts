@@ -103,7 +103,7 @@ Deno.test("target forms: path prefix, trailing slash, IPv6", async (t) => {
   });
 });
 
-Deno.test("a target that is unset, empty or malformed gets one line and exit 1", async (t) => {
+Deno.test("a target that is unset, empty or malformed gets one line: exit 1 from the environment, 2 from --url", async (t) => {
   const give = `give this node's Vault address, ${EXAMPLE}`;
   const cases: [string, string[], Record<string, string>, string][] = [
     [
@@ -128,7 +128,7 @@ Deno.test("a target that is unset, empty or malformed gets one line and exit 1",
       "--url with an unsupported scheme",
       ["--url", "ftp://127.0.0.1:8200"],
       {},
-      `--url 'ftp://127.0.0.1:8200' must start with http:// or https://: ${give}`,
+      `--url 'ftp://127.0.0.1:8200' must start with http://, https:// or unix://: ${give}`,
     ],
     [
       "--url empty",
@@ -144,18 +144,19 @@ Deno.test("a target that is unset, empty or malformed gets one line and exit 1",
     ],
   ];
   for (const [name, args, env, line] of cases) {
-    await t.step(name, async () => {
-      assertOneLine(await run(args, { env }), 1, line);
+    const exit = args.length > 0 ? 2 : 1;
+    await t.step(`${name}: exit ${exit}`, async () => {
+      assertOneLine(await run(args, { env }), exit, line);
       const json = await run([...args, "--json"], { env });
-      assert.equal(json.code, 1);
+      assert.equal(json.code, exit);
       assert.equal(json.stderr, `${PROGRAM}: ${line}\n`);
       assert.deepEqual(jsonLine(json), {
         program: PROGRAM,
         version: VERSION,
         active: false,
-        state: "setup_error",
+        state: exit === 2 ? "usage_error" : "setup_error",
         reason: line,
-        exit: 1,
+        exit,
         target: null,
         target_source: null,
         check: "leader",

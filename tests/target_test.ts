@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { resolveTarget, type Target } from "../lib/target.ts";
-import { SetupError } from "../lib/errors.ts";
+import { SetupError, UsageError } from "../lib/errors.ts";
 
 const EXAMPLE = "e.g. 'https://127.0.0.1:8200'";
 
@@ -17,11 +17,16 @@ function withAddress<T>(value: string | undefined, body: () => T): T {
   }
 }
 
+/** A bad `--url` is a command-line mistake; a bad variable is setup. */
 function fails(url: string | undefined, message: string): void {
+  const expected = url === undefined ? SetupError : UsageError;
   assert.throws(
     () => resolveTarget(url),
     (error: unknown) => {
-      assert.ok(error instanceof SetupError, `SetupError for '${url}'`);
+      assert.ok(
+        error instanceof expected,
+        `${expected.name} for '${url}', got ${error}`,
+      );
       assert.equal(error.message, message);
       return true;
     },
@@ -159,15 +164,15 @@ Deno.test("resolveTarget refuses malformed and unsupported addresses", () => {
     ["http://[::1", `--url 'http://[::1' is not a URL: ${give}`],
     [
       "localhost:8200",
-      `--url 'localhost:8200' must start with http:// or https://: ${give}`,
+      `--url 'localhost:8200' must start with http://, https:// or unix://: ${give}`,
     ],
     [
       "ftp://127.0.0.1",
-      `--url 'ftp://127.0.0.1' must start with http:// or https://: ${give}`,
+      `--url 'ftp://127.0.0.1' must start with http://, https:// or unix://: ${give}`,
     ],
     [
       "tcp://127.0.0.1:8200",
-      `--url 'tcp://127.0.0.1:8200' must start with http:// or https://: ${give}`,
+      `--url 'tcp://127.0.0.1:8200' must start with http://, https:// or unix://: ${give}`,
     ],
     [
       "http://user:pw@127.0.0.1:8200",
@@ -190,6 +195,6 @@ Deno.test("resolveTarget refuses malformed and unsupported addresses", () => {
   withAddress("ftp://127.0.0.1", () =>
     fails(
       undefined,
-      `VAULT_ADDR 'ftp://127.0.0.1' must start with http:// or https://: ${give}`,
+      `VAULT_ADDR 'ftp://127.0.0.1' must start with http://, https:// or unix://: ${give}`,
     ));
 });

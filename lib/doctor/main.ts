@@ -129,7 +129,9 @@ export async function runDoctor(args: readonly string[]): Promise<number> {
       });
     }
   } catch (error: unknown) {
-    if (!(error instanceof SetupError)) throw error;
+    if (!(error instanceof SetupError || error instanceof UsageError)) {
+      throw error;
+    }
     findings.push({
       severity: "error",
       code: "bad-target",
