@@ -60,6 +60,16 @@ const VALUE_FLAGS: Record<string, keyof Options> = {
   "--state-file": "stateFile",
 };
 
+/**
+ * The field a value option such as `-u` or `--url=...` sets, or undefined
+ * for a switch or an unknown word; lets the doctor put its own values in
+ * place of a script line's.
+ */
+export function valueOptionField(arg: string): keyof Options | undefined {
+  const flag = arg.startsWith("--") ? arg.split("=")[0] as string : arg;
+  return Object.hasOwn(VALUE_FLAGS, flag) ? VALUE_FLAGS[flag] : undefined;
+}
+
 const SWITCHES: Record<string, keyof Options> = {
   "--debug": "debug",
   "-d": "debug",
@@ -85,6 +95,9 @@ export function parseOptions(args: readonly string[]): Options {
     version: false,
   };
 
+  // A value given twice is a mistake whichever way it is read: the
+  // original script took the last one, which hides the first.
+  const given = new Map<keyof Options, { flag: string; value: string }>();
   for (let i = 0; i < args.length; i++) {
     const arg = args[i] as string;
     const equals = arg.startsWith("--") ? arg.indexOf("=") : -1;
@@ -117,6 +130,13 @@ export function parseOptions(args: readonly string[]): Options {
         throw new UsageError(`Option '${flag}' needs a value`);
       }
     }
+    const earlier = given.get(field);
+    if (earlier !== undefined) {
+      throw new UsageError(
+        `Option '${flag}' is given twice ('${earlier.value}' from '${earlier.flag}', then '${value}'): give it once`,
+      );
+    }
+    given.set(field, { flag, value });
     assign(options, field, flag, value);
   }
   if (options.cert !== undefined && options.key === undefined) {
@@ -157,14 +177,26 @@ function assign(
   }
 }
 
+/**
+ * The shortest deadline: 10 ms, the resolution `--debug` shows it in, is
+ * already less than a loopback answer takes on a loaded host.
+ */
+export const MIN_TIMEOUT_MS = 10;
+
+/** The longest deadline: an hour is far past any keepalived `timeout`. */
+export const MAX_TIMEOUT_MS = 3_600_000;
+
 function parseTimeout(flag: string, value: string): number {
   const seconds = /^\d+(\.\d+)?$|^\.\d+$/.test(value) ? Number(value) : NaN;
-  if (!(seconds > 0) || seconds > 3600) {
+  const ms = Math.round(seconds * 1000);
+  if (!(ms >= MIN_TIMEOUT_MS && ms <= MAX_TIMEOUT_MS)) {
     throw new UsageError(
-      `Option '${flag}' needs a number of seconds above 0 (fractions allowed), got '${value}'`,
+      `Option '${flag}' needs a number of seconds from ${
+        MIN_TIMEOUT_MS / 1000
+      } to ${MAX_TIMEOUT_MS / 1000} (fractions allowed), got '${value}'`,
     );
   }
-  return Math.round(seconds * 1000);
+  return ms;
 }
 
 function parseCheckMode(value: string): CheckMode {

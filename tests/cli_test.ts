@@ -183,19 +183,27 @@ Deno.test("command-line mistakes exit 2 with one line", async (t) => {
     ],
     [
       ["--timeout", "0"],
-      "Option '--timeout' needs a number of seconds above 0 (fractions allowed), got '0'",
+      "Option '--timeout' needs a number of seconds from 0.01 to 3600 (fractions allowed), got '0'",
     ],
     [
       ["-t", "fast"],
-      "Option '-t' needs a number of seconds above 0 (fractions allowed), got 'fast'",
+      "Option '-t' needs a number of seconds from 0.01 to 3600 (fractions allowed), got 'fast'",
     ],
     [
       ["--timeout=-1"],
-      "Option '--timeout' needs a number of seconds above 0 (fractions allowed), got '-1'",
+      "Option '--timeout' needs a number of seconds from 0.01 to 3600 (fractions allowed), got '-1'",
+    ],
+    [
+      ["-t", "0.0001"],
+      "Option '-t' needs a number of seconds from 0.01 to 3600 (fractions allowed), got '0.0001'",
     ],
     [
       ["--check", "status"],
       "Option '--check' takes 'leader', 'health' or 'both', got 'status'",
+    ],
+    [
+      ["--url", "http://127.0.0.1:8200", "--url", "http://127.0.0.1:8300"],
+      "Option '--url' is given twice ('http://127.0.0.1:8200' from '--url', then 'http://127.0.0.1:8300'): give it once",
     ],
   ];
   for (const [args, line] of cases) {

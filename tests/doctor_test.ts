@@ -292,6 +292,22 @@ test("doctor flags a check that cannot tell", async () => {
   assert.deepEqual(result.findings, ["error check-cannot-tell"]);
 });
 
+test("doctor's check flags replace the script line's and keep the others", async () => {
+  const good = await Deno.readTextFile(FIXTURES + "good.conf");
+  const result = await doctor({
+    confText: good.replace("--timeout 0.8", "--timeout 0.8 --check health"),
+    env: "VAULT_ADDR=http://127.0.0.1:9\n",
+    args: ["--timeout", "0.5", "--url", vault.url],
+  });
+  assert.equal(result.code, 0, result.stdout + result.stderr);
+  assert.match(
+    result.stderr,
+    new RegExp(
+      `target ${vault.url} \\(from --url\\), check health, deadline 0.5 s\n`,
+    ),
+  );
+});
+
 test("doctor flags a Vault that answers with an error instead of a state", async () => {
   vault.set({ state: "server_error" });
   try {

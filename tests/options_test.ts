@@ -42,9 +42,48 @@ Deno.test("parseOptions reads the URL in every form", () => {
     ...DEFAULTS,
     url: "http://h/a=b",
   });
-  assert.deepEqual(parseOptions(["-u", "http://a", "--url", "http://b"]), {
+});
+
+Deno.test("parseOptions refuses a value option given twice, in any spelling", () => {
+  rejects(
+    ["-u", "http://a", "--url", "http://b"],
+    "Option '--url' is given twice ('http://a' from '-u', then 'http://b'): give it once",
+  );
+  rejects(
+    ["--url=http://a", "--url=http://a"],
+    "Option '--url' is given twice ('http://a' from '--url', then 'http://a'): give it once",
+  );
+  rejects(
+    ["--timeout", "1", "--debug", "-t", "2"],
+    "Option '-t' is given twice ('1' from '--timeout', then '2'): give it once",
+  );
+  const values: Record<string, string> = {
+    "--check": "health",
+    "--cacert": "/a",
+    "--capath": "/a",
+    "--tls-server-name": "vault",
+    "--log": "journal",
+    "--journal-socket": "/a",
+    "--state-file": "/a",
+  };
+  for (const [flag, value] of Object.entries(values)) {
+    rejects(
+      [flag, value, flag, value],
+      `Option '${flag}' is given twice ('${value}' from '${flag}', then '${value}'): give it once`,
+    );
+  }
+  rejects(
+    ["--cert", "/c", "--key", "/k", "--cert", "/d"],
+    "Option '--cert' is given twice ('/c' from '--cert', then '/d'): give it once",
+  );
+  rejects(
+    ["--cert", "/c", "--key", "/k", "--key", "/d"],
+    "Option '--key' is given twice ('/k' from '--key', then '/d'): give it once",
+  );
+  assert.deepEqual(parseOptions(["--debug", "-d", "--json", "--json"]), {
     ...DEFAULTS,
-    url: "http://b",
+    debug: true,
+    json: true,
   });
 });
 
@@ -56,13 +95,15 @@ Deno.test("parseOptions reads the timeout in seconds, fractions allowed", () => 
     [["-t", "1.0005"], 1001],
     [["-t", "3600"], 3_600_000],
     [["-t", "007"], 7000],
+    [["-t", "0.01"], 10],
+    [["-t", "0.0105"], 11],
   ];
   for (const [args, timeoutMs] of cases) {
     assert.deepEqual(parseOptions(args), { ...DEFAULTS, timeoutMs }, `${args}`);
   }
 });
 
-Deno.test("parseOptions refuses a timeout that is not positive seconds", () => {
+Deno.test("parseOptions refuses a timeout that is not seconds from 0.01 to 3600", () => {
   for (
     const [flag, value] of [
       ["--timeout", "0"],
@@ -76,17 +117,19 @@ Deno.test("parseOptions refuses a timeout that is not positive seconds", () => {
       ["-t", "0x10"],
       ["-t", "Infinity"],
       ["-t", "3600.5"],
+      ["-t", "0.0001"],
+      ["-t", "0.009"],
       ["--timeout", ""],
     ]
   ) {
     rejects(
       [flag as string, value as string],
-      `Option '${flag}' needs a number of seconds above 0 (fractions allowed), got '${value}'`,
+      `Option '${flag}' needs a number of seconds from 0.01 to 3600 (fractions allowed), got '${value}'`,
     );
   }
   rejects(
     ["--timeout="],
-    "Option '--timeout' needs a number of seconds above 0 (fractions allowed), got ''",
+    "Option '--timeout' needs a number of seconds from 0.01 to 3600 (fractions allowed), got ''",
   );
 });
 

@@ -7,7 +7,7 @@
 
 import { runCheck } from "../check.ts";
 import { SetupError, UsageError } from "../errors.ts";
-import { parseOptions } from "../options.ts";
+import { parseOptions, valueOptionField } from "../options.ts";
 import { describe } from "../probe.ts";
 import { debugReport, print, say } from "../report.ts";
 import { hostPort, resolveTarget, type Target } from "../target.ts";
@@ -96,10 +96,13 @@ export async function runDoctor(args: readonly string[]): Promise<number> {
       }'`,
     );
   }
-  const scriptArgs = dropLoggingFlags(script?.call.args ?? []);
+  const scriptArgs = overridden(
+    dropLoggingFlags(script?.call.args ?? []),
+    doctor.checkArgs,
+  );
   let options;
   try {
-    options = parseOptions([...scriptArgs, ...doctor.checkArgs]);
+    options = parseOptions(scriptArgs);
   } catch (error: unknown) {
     if (!(error instanceof UsageError)) throw error;
     options = parseOptions(doctor.checkArgs);
@@ -222,6 +225,25 @@ function dropLoggingFlags(args: string[]): string[] {
     kept.push(arg);
   }
   return kept;
+}
+
+/**
+ * The script line's check arguments with each value option the doctor was
+ * given replaced by the doctor's value (giving one twice is a mistake).
+ */
+function overridden(scriptArgs: string[], doctorArgs: string[]): string[] {
+  const replaced = new Set(doctorArgs.map(valueOptionField));
+  const kept: string[] = [];
+  for (let i = 0; i < scriptArgs.length; i++) {
+    const arg = scriptArgs[i] as string;
+    const field = valueOptionField(arg);
+    if (field !== undefined && replaced.has(field)) {
+      if (!arg.includes("=")) i++;
+      continue;
+    }
+    kept.push(arg);
+  }
+  return [...kept, ...doctorArgs];
 }
 
 function proxyFindings(
