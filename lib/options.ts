@@ -139,6 +139,9 @@ export function parseOptions(args: readonly string[]): Options {
     given.set(field, { flag, value });
     assign(options, field, flag, value);
   }
+  // TODO: accept --cert with VAULT_CLIENT_KEY (or --key with
+  // VAULT_CLIENT_CERT); today a client certificate and key must both come
+  // from flags or both from variables.
   if (options.cert !== undefined && options.key === undefined) {
     throw new UsageError(
       "Option '--cert' needs '--key' with the client certificate's private key",
@@ -210,6 +213,8 @@ function parseCheckMode(value: string): CheckMode {
 
 function parseLogSink(value: string): LogSink {
   if (value === "journal") return value;
+  // TODO: send to syslog's /dev/log once Deno's datagram sockets are
+  // stable; today that needs --unstable-net and a socket path to bind.
   if (value === "syslog") {
     throw new UsageError(
       "Option '--log' cannot send to syslog ('/dev/log' needs an unstable Deno API): use '--log journal', which journald forwards to syslog when configured to",

@@ -322,6 +322,8 @@ export function checkConfig(
   ): Instance {
     const name = statement.words[1]?.text ?? "";
     const where = whereOf(statement);
+    // TODO: read track_script of a vrrp_sync_group too; an instance tracked
+    // only through its group is reported untracked.
     const tracked = childrenNamed(statement, "track_script").flatMap((block) =>
       block.children ?? []
     );

@@ -27,6 +27,8 @@ export function readEnvironment(
   paths: string[],
   named: boolean,
 ): ScriptEnvironment {
+  // TODO: read Environment= lines of keepalived.service and its drop-ins;
+  // today only environment files are read (give them with --env-file).
   const environment: ScriptEnvironment = { variables: new Map(), files: [] };
   for (const path of paths) {
     const text = host.read(path);
