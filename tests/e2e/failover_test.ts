@@ -23,6 +23,11 @@ Deno.test({
     const outcome = await runSuite((line) => console.log(line));
 
     assert.deepEqual(outcome.leftovers, [], "teardown left something behind");
+    assert.equal(
+      outcome.scriptUser.existsAfter,
+      outcome.scriptUser.existedBefore,
+      `the user '${outcome.scriptUser.name}' is not as the run found it`,
+    );
     assert.deepEqual(
       outcome.failOpenLines,
       [],

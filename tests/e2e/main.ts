@@ -23,8 +23,14 @@ Deno.exit(failures.length === 0 ? 0 : 1);
 
 function failuresOf(outcome: SuiteOutcome): string[] {
   const proof = outcome.failOpenProof;
+  const user = outcome.scriptUser;
   return [
     ...outcome.leftovers.map((line) => `left behind: ${line}`),
+    ...(user.existsAfter === user.existedBefore ? [] : [
+      `the user '${user.name}' ${
+        user.existedBefore ? "was there before but is gone" : "was left behind"
+      }`,
+    ]),
     ...outcome.failOpenLines.map((line) => `check dropped: ${line}`),
     ...outcome.scenarios.filter((each) => each.error !== undefined)
       .map((each) => `${each.cluster}: ${each.scenario}: ${each.error}`),

@@ -5,7 +5,7 @@
  * and sums up the failover windows in one line.
  */
 
-import { attempt, available, run } from "./command.ts";
+import { available } from "./command.ts";
 import { Cluster, stopAll } from "./cluster.ts";
 import { installCheck, type Installed, unsafePathProblems } from "./install.ts";
 import {
@@ -16,6 +16,12 @@ import {
   type Window,
 } from "./scenarios.ts";
 import type { Violation } from "./sampler.ts";
+import {
+  ensureUser,
+  removeUser,
+  type ScriptUserRecord,
+  userExists,
+} from "./script_user.ts";
 
 /** The user keepalived runs the check as, which the README has created. */
 export const SCRIPT_USER = "keepalived_script";
@@ -55,44 +61,76 @@ export interface SuiteOutcome {
   readonly failOpenLines: readonly string[];
   readonly leftovers: readonly string[];
   readonly failOpenProof: FailOpenProof;
+  /** The script user before and after the run: the same, or a leftover. */
+  readonly scriptUser: ScriptUserRecord;
   readonly summary: string;
 }
 
 /** Where each line of progress goes. */
 export type Say = (line: string) => void;
 
-/** Runs everything; tears down whatever happens, also on SIGINT/SIGTERM. */
+/**
+ * Runs everything; tears down whatever happens, also on SIGINT/SIGTERM,
+ * the script user included when the run created it.
+ */
 export async function runSuite(say: Say): Promise<SuiteOutcome> {
   const root = await Deno.makeTempDir({ prefix: "vha-e2e-" });
   await Deno.chmod(root, 0o755);
-  const interrupted = async () => {
+  let createdUser = false;
+  const tearDown = async (): Promise<string[]> => {
     await stopAll();
-    await Deno.remove(root, { recursive: true }).catch(() => {});
+    const problems = await Deno.remove(root, { recursive: true }).then(
+      () => [],
+      (error: unknown) => [`Removing '${root}' failed: ${String(error)}`],
+    );
+    return createdUser
+      ? [...problems, ...await removeUser(SCRIPT_USER)]
+      : problems;
+  };
+  const interrupted = async () => {
+    await tearDown();
     Deno.exit(130);
   };
   Deno.addSignalListener("SIGINT", interrupted);
   Deno.addSignalListener("SIGTERM", interrupted);
+  const existedBefore = await userExists(SCRIPT_USER);
+  let outcome: Omit<SuiteOutcome, "scriptUser">;
+  let teardownProblems: string[];
   try {
-    await ensureScriptUser(say);
+    createdUser = await ensureUser(SCRIPT_USER);
+    if (createdUser) {
+      say(`  created the system user '${SCRIPT_USER}' for this run`);
+    }
     const installed = await installCheck(`${root}/install`);
     const problems = await unsafePathProblems(installed.launcher);
     if (problems.length > 0) {
       throw new Error(`The installed check is unsafe: ${problems.join("; ")}`);
     }
-    return await runAll(root, installed, say);
+    outcome = await runAll(root, installed, say);
   } finally {
     Deno.removeSignalListener("SIGINT", interrupted);
     Deno.removeSignalListener("SIGTERM", interrupted);
-    await stopAll();
-    await Deno.remove(root, { recursive: true });
+    teardownProblems = await tearDown();
+    if (createdUser && !await userExists(SCRIPT_USER)) {
+      say(`  removed the system user '${SCRIPT_USER}' again`);
+    }
   }
+  return {
+    ...outcome,
+    leftovers: [...outcome.leftovers, ...teardownProblems],
+    scriptUser: {
+      name: SCRIPT_USER,
+      existedBefore,
+      existsAfter: await userExists(SCRIPT_USER),
+    },
+  };
 }
 
 async function runAll(
   root: string,
   installed: Installed,
   say: Say,
-): Promise<SuiteOutcome> {
+): Promise<Omit<SuiteOutcome, "scriptUser">> {
   const outcomes: ScenarioOutcome[] = [];
   const violations: Violation[] = [];
   const failOpenLines: string[] = [];
@@ -270,17 +308,4 @@ function middle(sorted: readonly number[]): number {
   return sorted.length % 2 === 1
     ? sorted[half] as number
     : ((sorted[half - 1] as number) + (sorted[half] as number)) / 2;
-}
-
-/**
- * Creates the unprivileged script user the README asks for, if missing.
- * It is left in place: it is part of installing keepalived for the check.
- */
-async function ensureScriptUser(say: Say): Promise<void> {
-  if ((await attempt("id", ["-u", SCRIPT_USER])).code === 0) return;
-  await run("useradd", [
-    ...["--system", "--no-create-home", "--home-dir", "/nonexistent"],
-    ...["--shell", "/usr/sbin/nologin", SCRIPT_USER],
-  ]);
-  say(`  created the system user '${SCRIPT_USER}' (left in place)`);
 }
