@@ -6,6 +6,7 @@
 
 import assert from "node:assert/strict";
 import { runSuite, skipReason } from "./suite.ts";
+import { recordSummary } from "./summary_file.ts";
 
 const reason = await skipReason();
 if (reason !== undefined) {
@@ -65,5 +66,6 @@ Deno.test({
 
     // deno-lint-ignore no-console
     console.log(outcome.summary);
+    await recordSummary(outcome.summary);
   },
 });

@@ -13,6 +13,7 @@ import {
   renderConfig,
 } from "./keepalived.ts";
 import { summarise } from "./suite.ts";
+import { recordSummary } from "./summary_file.ts";
 import { DEFAULT_TIMEOUT_MS } from "../../lib/options.ts";
 
 const VALUES = {
@@ -116,4 +117,22 @@ Deno.test("the closing line sums up leadership changes only", () => {
     line,
     "failover: median 1.05 s, worst 2.01 s, misplaced 0, double 1",
   );
+});
+
+Deno.test("the closing line is kept as the only line of its file, directory created", async () => {
+  const directory = await Deno.makeTempDir();
+  try {
+    const file = new URL(`file://${directory}/nested/failover.txt`);
+    await recordSummary("failover: median 1.00 s, worst 1.40 s, x", file);
+    await recordSummary(
+      "failover: median 0.90 s, worst 1.30 s, misplaced 0, double 0",
+      file,
+    );
+    assert.equal(
+      await Deno.readTextFile(file),
+      "failover: median 0.90 s, worst 1.30 s, misplaced 0, double 0\n",
+    );
+  } finally {
+    await Deno.remove(directory, { recursive: true });
+  }
 });
