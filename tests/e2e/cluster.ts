@@ -26,6 +26,7 @@ import {
   VAULT_ADDRESS,
   type VaultChange,
   type VaultNode,
+  type VaultTls,
 } from "./vault_node.ts";
 
 /**
@@ -50,6 +51,14 @@ export interface ClusterPlan {
   readonly directory: string;
   /** Arguments added to the `script` line (the slow-check variant). */
   readonly scriptArguments?: string;
+  /**
+   * keepalived's environment besides `PATH` and `DENO_DIR`, as its
+   * environment file gives it; by default `VAULT_ADDR` of a plain-http
+   * Vault on 127.0.0.1:8200.
+   */
+  readonly environment?: Readonly<Record<string, string>>;
+  /** Every Vault serves TLS with these files (the TLS variant). */
+  readonly vaultTls?: VaultTls;
 }
 
 /** A running cluster. */
@@ -97,7 +106,12 @@ export class Cluster {
         cluster.#markActive(host.name, state === "active");
         cluster.#vaults.set(
           host.name,
-          await startVault(host, cluster.#control(host.name), state),
+          await startVault(
+            host,
+            cluster.#control(host.name),
+            state,
+            plan.vaultTls,
+          ),
         );
       }));
       cluster.sampler.start();
@@ -132,7 +146,7 @@ export class Cluster {
       this.#keepaliveds.set(
         host.name,
         await startKeepalived(host, files, config, {
-          VAULT_ADDR: VAULT_ADDRESS,
+          ...(this.plan.environment ?? { VAULT_ADDR: VAULT_ADDRESS }),
           DENO_DIR: this.plan.cache,
         }),
       );
@@ -176,7 +190,10 @@ export class Cluster {
     const host = this.network.hosts.find((each) => each.name === name);
     if (!host) throw new Error(`No host '${name}' in this cluster`);
     this.#markActive(name, state === "active");
-    this.#vaults.set(name, await startVault(host, this.#control(name), state));
+    this.#vaults.set(
+      name,
+      await startVault(host, this.#control(name), state, this.plan.vaultTls),
+    );
   }
 
   /** Blocks or restores every host's link to the bridge (VRRP included). */

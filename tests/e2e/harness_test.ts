@@ -1,7 +1,9 @@
 /**
  * The parts of the failover harness that need no root: the example
  * configuration renders with the per-host values, its timing reads back,
- * fail-open log lines are recognised, and the closing line is exact.
+ * fail-open log lines are recognised, the TLS wrapper gets the documented
+ * permissions, windows are held to the detection time, and the closing
+ * line is exact and kept for the bench.
  */
 
 import assert from "node:assert/strict";
@@ -12,7 +14,8 @@ import {
   readExample,
   renderConfig,
 } from "./keepalived.ts";
-import { summarise } from "./suite.ts";
+import { overBound, summarise } from "./suite.ts";
+import { tlsPermissions } from "./install.ts";
 import { recordSummary } from "./summary_file.ts";
 import { DEFAULT_TIMEOUT_MS } from "../../lib/options.ts";
 
@@ -135,4 +138,32 @@ Deno.test("the closing line is kept as the only line of its file, directory crea
   } finally {
     await Deno.remove(directory, { recursive: true });
   }
+});
+
+Deno.test("the TLS wrapper gets compile-tls's flags with read access to exactly the given files", async () => {
+  const flags = await tlsPermissions([
+    "/srv/tls/ca.pem",
+    "/srv/tls/client.pem",
+    "/srv/tls/client.key",
+  ]);
+  assert.deepEqual(flags, [
+    "--no-prompt",
+    "--allow-env=VAULT_ADDR,VAULT_CACERT,VAULT_CAPATH,VAULT_CLIENT_CERT,VAULT_CLIENT_KEY,VAULT_TLS_SERVER_NAME,VAULT_SKIP_VERIFY",
+    "--allow-net",
+    "--allow-read=/srv/tls/ca.pem,/srv/tls/client.pem,/srv/tls/client.key",
+  ]);
+});
+
+Deno.test("windows longer than the detection time are named in one line", () => {
+  const windows = [
+    { label: "a to b", kind: "leadership" as const, seconds: 1.1 },
+    { label: "b to a", kind: "leadership" as const, seconds: 4.01 },
+    { label: "start-up", kind: "startup" as const, seconds: 4 },
+  ];
+  assert.equal(overBound(windows.slice(0, 1), 4_000), undefined);
+  assert.equal(overBound(windows.slice(2), 4_000), undefined);
+  assert.equal(
+    overBound(windows, 4_000),
+    "b to a took 4.01 s, longer than the detection time of 4.00 s",
+  );
 });

@@ -13,6 +13,16 @@ const REPOSITORY = new URL("../../", import.meta.url);
 /** The program's name: the wrapper's file name. */
 export const PROGRAM = "vault-ha-active-node";
 
+/** The permission flags option B bakes into the wrapper. */
+export const DEFAULT_PERMISSIONS: readonly string[] = [
+  "--no-prompt",
+  "--allow-env=VAULT_ADDR",
+  "--allow-net",
+];
+
+/** The task whose flags the README gives for a check over TLS. */
+export const TLS_TASK = "compile-tls";
+
 /** An installed check. */
 export interface Installed {
   /** The wrapper keepalived runs: the first word of the `script` line. */
@@ -24,9 +34,13 @@ export interface Installed {
 /**
  * Installs into `root` (which must exist): `root/src` for the sources,
  * `root/bin/vault-ha-active-node` for the wrapper, `root/cache` for the
- * cache; everything owned by root and writable by nobody else.
+ * cache; everything owned by root and writable by nobody else. The
+ * wrapper carries `permissions`.
  */
-export async function installCheck(root: string): Promise<Installed> {
+export async function installCheck(
+  root: string,
+  permissions: readonly string[] = DEFAULT_PERMISSIONS,
+): Promise<Installed> {
   const source = `${root}/src`;
   await Deno.mkdir(`${source}/lib`, { recursive: true, mode: 0o755 });
   for (const file of ["main.ts", "deno.json"]) {
@@ -41,7 +55,7 @@ export async function installCheck(root: string): Promise<Installed> {
   // 2. A wrapper with the permission flags baked in.
   await run(Deno.execPath(), [
     ...["install", "--quiet", "--global", "--root", root, "--name", PROGRAM],
-    ...["--no-prompt", "--allow-env=VAULT_ADDR", "--allow-net"],
+    ...permissions,
     `${source}/main.ts`,
   ]);
   const launcher = `${root}/bin/${PROGRAM}`;
@@ -61,6 +75,32 @@ export async function installCheck(root: string): Promise<Installed> {
   }
   await run("chmod", ["-R", "go-w,a+rX", root]);
   return { launcher, cache };
+}
+
+/**
+ * The permission flags of deno.json's {@linkcode TLS_TASK} task (the TLS
+ * variables and the network), with its example `--allow-read` directory
+ * replaced by exactly `files`: what the README tells operators to bake in.
+ */
+export async function tlsPermissions(
+  files: readonly string[],
+): Promise<string[]> {
+  const config = JSON.parse(
+    await Deno.readTextFile(new URL("deno.json", REPOSITORY)),
+  );
+  const command: unknown = config?.tasks?.[TLS_TASK]?.command;
+  if (typeof command !== "string") {
+    throw new Error(`deno.json has no task '${TLS_TASK}' with a command`);
+  }
+  const flags = command.split(/\s+/).filter((word) =>
+    word === "--no-prompt" || word.startsWith("--allow-")
+  );
+  if (!flags.some((flag) => flag.startsWith("--allow-read="))) {
+    throw new Error(`The task '${TLS_TASK}' gives no '--allow-read=' flag`);
+  }
+  return flags.map((flag) =>
+    flag.startsWith("--allow-read=") ? `--allow-read=${files.join(",")}` : flag
+  );
 }
 
 /**

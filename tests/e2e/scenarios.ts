@@ -141,27 +141,30 @@ function only(cluster: Cluster, active: string): Record<string, string> {
   );
 }
 
+/** Leadership moves from host a to host b and back, as in two step-downs. */
+export const MOVE_AND_BACK: Scenario = {
+  name: "leadership moves from a to b and back",
+  run: async (stage) => {
+    await stage.arrange(only(stage.cluster, "a"), "a");
+    await stage.measure(
+      "a to b",
+      "leadership",
+      "b",
+      handOver(stage, "a", "b"),
+    );
+    await stage.measure(
+      "b to a",
+      "leadership",
+      "a",
+      handOver(stage, "b", "a"),
+    );
+  },
+};
+
 /** The scenarios every cluster size runs, in order. */
 export function scenarios(): Scenario[] {
   return [
-    {
-      name: "leadership moves from a to b and back",
-      run: async (stage) => {
-        await stage.arrange(only(stage.cluster, "a"), "a");
-        await stage.measure(
-          "a to b",
-          "leadership",
-          "b",
-          handOver(stage, "a", "b"),
-        );
-        await stage.measure(
-          "b to a",
-          "leadership",
-          "a",
-          handOver(stage, "b", "a"),
-        );
-      },
-    },
+    MOVE_AND_BACK,
     {
       name: "the active node is sealed",
       run: async (stage) => {

@@ -1,15 +1,18 @@
 /**
  * The whole end-to-end run: checks what it needs, installs the check as the
- * README says, runs every scenario on a two-host and a three-host cluster
- * and the slow-check variant, proves the harness catches a fail-open setup,
- * and sums up the failover windows in one line.
+ * README says, runs every scenario on a two-host and a three-host cluster,
+ * the slow-check variant and the TLS variant (HTTPS with a server name and
+ * a client certificate), proves the harness catches a fail-open setup, and
+ * sums up the failover windows in one line.
  */
 
 import { available } from "./command.ts";
-import { Cluster, stopAll } from "./cluster.ts";
+import { Cluster, type ClusterPlan, stopAll } from "./cluster.ts";
 import { installCheck, type Installed, unsafePathProblems } from "./install.ts";
 import {
+  MOVE_AND_BACK,
   ROTATION,
+  type Scenario,
   scenarios,
   SLOW_CHECK,
   Stage,
@@ -22,8 +25,12 @@ import {
   type ScriptUserRecord,
   userExists,
 } from "./script_user.ts";
+import { prepareTls, SERVER_NAME_NEEDED, type TlsSetup } from "./tls.ts";
 
-/** The user keepalived runs the check as, which the README has created. */
+/**
+ * The user keepalived runs the check as, which the README has operators
+ * create; the run creates it when missing and then removes it again.
+ */
 export const SCRIPT_USER = "keepalived_script";
 
 /** Why the run cannot happen here, or `undefined` when it can. */
@@ -77,8 +84,10 @@ export async function runSuite(say: Say): Promise<SuiteOutcome> {
   const root = await Deno.makeTempDir({ prefix: "vha-e2e-" });
   await Deno.chmod(root, 0o755);
   let createdUser = false;
+  let tls: TlsSetup | undefined;
   const tearDown = async (): Promise<string[]> => {
     await stopAll();
+    await tls?.remove().catch(() => {});
     const problems = await Deno.remove(root, { recursive: true }).then(
       () => [],
       (error: unknown) => [`Removing '${root}' failed: ${String(error)}`],
@@ -106,7 +115,8 @@ export async function runSuite(say: Say): Promise<SuiteOutcome> {
     if (problems.length > 0) {
       throw new Error(`The installed check is unsafe: ${problems.join("; ")}`);
     }
-    outcome = await runAll(root, installed, say);
+    tls = await prepareTls(root, SCRIPT_USER);
+    outcome = await runAll(root, installed, tls, say);
   } finally {
     Deno.removeSignalListener("SIGINT", interrupted);
     Deno.removeSignalListener("SIGTERM", interrupted);
@@ -126,9 +136,20 @@ export async function runSuite(say: Say): Promise<SuiteOutcome> {
   };
 }
 
+/** One cluster of the run and what it goes through. */
+interface Plan extends Omit<ClusterPlan, "directory" | "launcher" | "cache"> {
+  readonly label: string;
+  readonly list: readonly Scenario[];
+  /** The installed check; the default one unless given. */
+  readonly installed?: Installed;
+  /** Fail any window longer than the detection time. */
+  readonly bounded?: boolean;
+}
+
 async function runAll(
   root: string,
   installed: Installed,
+  tls: TlsSetup,
   say: Say,
 ): Promise<Omit<SuiteOutcome, "scriptUser">> {
   const outcomes: ScenarioOutcome[] = [];
@@ -136,32 +157,49 @@ async function runAll(
   const failOpenLines: string[] = [];
   const leftovers: string[] = [];
 
-  const plans = [
-    { name: "two", states: ["active", "standby"], list: scenarios() },
+  const plans: Plan[] = [
+    {
+      name: "two",
+      label: "2 hosts",
+      states: ["active", "standby"],
+      list: scenarios(),
+    },
     {
       name: "three",
+      label: "3 hosts",
       states: ["active", "standby", "standby"],
       list: [ROTATION, ...scenarios()],
     },
     {
       name: "slow",
+      label: '2 hosts, script "... --timeout 5"',
       states: ["active", "standby"],
       list: [SLOW_CHECK],
       scriptArguments: "--timeout 5",
     },
+    {
+      name: "tls",
+      label: "2 hosts, https and a client certificate",
+      states: ["active", "standby"],
+      list: [SERVER_NAME_NEEDED, MOVE_AND_BACK],
+      installed: tls.installed,
+      environment: tls.environment,
+      vaultTls: tls.vault,
+      bounded: true,
+    },
   ];
-  for (const plan of plans) {
+  for (const { label, list, installed: own, bounded, ...plan } of plans) {
     const directory = `${root}/${plan.name}`;
     await Deno.mkdir(directory, { mode: 0o755 });
+    const check = own ?? installed;
     const cluster = await Cluster.start({
       ...plan,
-      launcher: installed.launcher,
-      cache: installed.cache,
+      launcher: check.launcher,
+      cache: check.cache,
       directory,
     });
-    const label = `${plan.states.length} hosts${
-      plan.scriptArguments ? `, script "... ${plan.scriptArguments}"` : ""
-    }`;
+    const late = (windows: readonly Window[]) =>
+      bounded ? overBound(windows, cluster.detectionMs) : undefined;
     try {
       const startup = new Stage(cluster);
       await startup.cluster.sampler.until(
@@ -170,18 +208,28 @@ async function runAll(
         () => "The VIP did not reach host a at start-up",
       ).then((sample) => {
         const seconds = (sample.at - cluster.keepalivedStartedAt) / 1000;
+        const windows: Window[] = [
+          { label: "start-up", kind: "startup", seconds },
+        ];
+        const error = late(windows);
         outcomes.push({
           cluster: label,
           scenario: "start-up placement",
-          windows: [{ label: "start-up", kind: "startup", seconds }],
+          windows,
+          ...(error === undefined ? {} : { error }),
         });
-        say(`  ${label}: start-up placement on a: ${seconds.toFixed(2)} s`);
+        say(
+          `  ${label}: start-up placement on a: ${
+            describeOutcome(windows, error)
+          }`,
+        );
       });
-      for (const scenario of plan.list) {
+      for (const scenario of list) {
         const stage = new Stage(cluster);
         let error: string | undefined;
         try {
           await scenario.run(stage);
+          error = late(stage.windows);
         } catch (caught: unknown) {
           error = caught instanceof Error ? caught.message : String(caught);
         }
@@ -218,6 +266,22 @@ async function runAll(
     failOpenProof,
     summary: summarise(outcomes, violations),
   };
+}
+
+/** One line naming the windows longer than `detectionMs`, if any. */
+export function overBound(
+  windows: readonly Window[],
+  detectionMs: number,
+): string | undefined {
+  const over = windows.filter((window) => window.seconds * 1000 > detectionMs);
+  return over.length === 0
+    ? undefined
+    : `${
+      over.map((window) =>
+        `${window.label} took ${window.seconds.toFixed(2)} s`
+      )
+        .join(", ")
+    }, longer than the detection time of ${(detectionMs / 1000).toFixed(2)} s`;
 }
 
 function describeOutcome(windows: readonly Window[], error?: string): string {

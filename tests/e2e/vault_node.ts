@@ -11,6 +11,17 @@ const SIMULATOR = new URL("../support/simulator_main.ts", import.meta.url);
 /** The address the check asks on every host, as operators set it. */
 export const VAULT_ADDRESS = "http://127.0.0.1:8200";
 
+/** The same address when the node serves TLS. */
+export const VAULT_TLS_ADDRESS = "https://127.0.0.1:8200";
+
+/** The files a node serves TLS with (PEM paths). */
+export interface VaultTls {
+  readonly cert: string;
+  readonly key: string;
+  /** The CA a client certificate must come from, for mutual TLS. */
+  readonly clientCa?: string;
+}
+
 /** What the test makes a node do; the simulator's change format. */
 export interface VaultChange {
   readonly state?: string;
@@ -30,11 +41,15 @@ export interface VaultNode {
   stop(): Promise<void>;
 }
 
-/** Starts the node in `state` and resolves once it says `ready`. */
+/**
+ * Starts the node in `state`, over TLS when `tls` is given, and resolves
+ * once it says `ready`.
+ */
 export async function startVault(
   host: Host,
   control: string,
   state: string,
+  tls?: VaultTls,
 ): Promise<VaultNode> {
   await Deno.remove(control).catch(() => {});
   const child = new Deno.Command("ip", {
@@ -44,6 +59,10 @@ export async function startVault(
       SIMULATOR.pathname,
       ...["--hostname", "127.0.0.1", "--port", "8200"],
       ...["--state", state, "--control", control],
+      ...(tls === undefined ? [] : ["--cert", tls.cert, "--key", tls.key]),
+      ...(tls?.clientCa === undefined
+        ? []
+        : ["--ca-cert", tls.clientCa, "--require-client-cert"]),
     ],
     stdin: "null",
     stdout: "piped",
