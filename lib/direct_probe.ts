@@ -160,8 +160,13 @@ function hint(
     return `: the socket '${target.socketPath}' does not exist; check Vault's listener "unix" address`;
   }
   if (/UnknownIssuer/i.test(detail)) {
-    return tls?.skipVerify
-      ? `: --tls-skip-verify skips only the name check; to accept any certificate, run Deno with --unsafely-ignore-certificate-errors=${name} (unsafe)`
+    if (tls?.skipVerify) {
+      return `: ${
+        tls.skipVerifySource ?? "--tls-skip-verify"
+      } skips only the name check; to accept any certificate, run Deno with --unsafely-ignore-certificate-errors=${name} (unsafe)`;
+    }
+    return tls?.caSource
+      ? `: Vault's certificate is not signed by the CA given (${tls.caSource}): give the CA that signed Vault's certificate`
       : ": Vault's certificate is not signed by a CA this check trusts (Deno trusts the Mozilla store, not the system's): pass --cacert with the CA that signed it, or set DENO_TLS_CA_STORE=system";
   }
   if (/not valid for name/i.test(detail)) {

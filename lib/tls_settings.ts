@@ -18,8 +18,12 @@ export interface TlsSettings {
   key?: string;
   /** The name sent and verified instead of the URL's host. */
   serverName?: string;
+  /** Where the trusted CAs came from, e.g. `--cacert '/etc/vault/ca.pem'`. */
+  caSource?: string;
   /** Whether the certificate's name goes unchecked (unsafe). */
   skipVerify: boolean;
+  /** What asked for that, e.g. `--tls-skip-verify` or `VAULT_SKIP_VERIFY=1`. */
+  skipVerifySource?: string;
   /** Lines for `--debug`: where each setting came from, what was ignored. */
   notes: string[];
   /** Lines for `--debug` and `--json`: settings that weaken the check. */
@@ -58,10 +62,11 @@ export function resolveTls(options: Options): TlsSettings {
     "TLS_SERVER_NAME",
   );
   const skipVerify = options.tlsSkipVerify
-    ? { value: true, source: "--tls-skip-verify" }
+    ? { value: true, source: "--tls-skip-verify", given: "--tls-skip-verify" }
     : readSkipVerify();
 
   let caCerts: string[] = [];
+  const ca = cacert ?? capath;
   if (cacert) {
     caCerts = [readPem(cacert, "CA certificate", CERTIFICATE)];
     if (capath) {
@@ -90,6 +95,8 @@ export function resolveTls(options: Options): TlsSettings {
     notes,
     warnings,
   };
+  if (ca) settings.caSource = `${ca.source} '${ca.value}'`;
+  if (skipVerify.value) settings.skipVerifySource = skipVerify.given;
   if (cert && key) {
     settings.cert = readPem(cert, "client certificate", CERTIFICATE);
     settings.key = readPem(key, "client key", PRIVATE_KEY);
@@ -131,14 +138,15 @@ function choose(
   return undefined;
 }
 
-function readSkipVerify(): { value: boolean; source: string } {
+function readSkipVerify(): { value: boolean; source: string; given: string } {
   const setting = choose("", undefined, "SKIP_VERIFY");
-  if (setting === undefined) return { value: false, source: "" };
+  if (setting === undefined) return { value: false, source: "", given: "" };
+  const given = `${setting.source}=${setting.value}`;
   if (TRUE_WORDS.includes(setting.value)) {
-    return { value: true, source: setting.source };
+    return { value: true, source: setting.source, given };
   }
   if (FALSE_WORDS.includes(setting.value)) {
-    return { value: false, source: setting.source };
+    return { value: false, source: setting.source, given };
   }
   throw new SetupError(
     `${setting.source} is '${setting.value}', which is neither true nor false: use 1, t, T, TRUE, true or True to skip verification, 0, f, F, FALSE, false or False not to`,

@@ -250,7 +250,20 @@ Deno.test({
         jsonLine(result).reason,
         `TLS with '${
           url(stranger)
-        }' failed: invalid peer certificate: UnknownIssuer: Vault's certificate is not signed by a CA this check trusts (Deno trusts the Mozilla store, not the system's): pass --cacert with the CA that signed it, or set DENO_TLS_CA_STORE=system`,
+        }' failed: invalid peer certificate: UnknownIssuer: Vault's certificate is not signed by the CA given (--cacert '${certs.ca}'): give the CA that signed Vault's certificate`,
+      );
+      const fromDirectory = await run(
+        ["--url", stranger.url, "--json"],
+        {
+          permissions: tlsPermissions(certs, "VAULT_ADDR,VAULT_CAPATH"),
+          env: { VAULT_CAPATH: certs.caDir },
+        },
+      );
+      assert.equal(
+        jsonLine(fromDirectory).reason,
+        `TLS with '${
+          url(stranger)
+        }' failed: invalid peer certificate: UnknownIssuer: Vault's certificate is not signed by the CA given (VAULT_CAPATH '${certs.caDir}'): give the CA that signed Vault's certificate`,
       );
       assert.equal(stranger.requests.length, 0);
     });
@@ -513,6 +526,14 @@ Deno.test({
         assert.equal(
           jsonLine(result).reason,
           `TLS with '${named.url}${LEADER_PATH}' failed: invalid peer certificate: UnknownIssuer: --tls-skip-verify skips only the name check; to accept any certificate, run Deno with --unsafely-ignore-certificate-errors=127.0.0.1 (unsafe)`,
+        );
+        const variable = await run(["--url", named.url, "--json"], {
+          permissions: grants,
+          env: { VAULT_SKIP_VERIFY: "true" },
+        });
+        assert.equal(
+          jsonLine(variable).reason,
+          `TLS with '${named.url}${LEADER_PATH}' failed: invalid peer certificate: UnknownIssuer: VAULT_SKIP_VERIFY=true skips only the name check; to accept any certificate, run Deno with --unsafely-ignore-certificate-errors=127.0.0.1 (unsafe)`,
         );
         const unsafe = await run(["--url", named.url, "--tls-skip-verify"], {
           permissions: [
