@@ -41,11 +41,12 @@ export function readLastVerdict(path: string): LastVerdict {
     text = Deno.readTextFileSync(path);
   } catch (error: unknown) {
     if (error instanceof Deno.errors.NotFound) return { state: undefined };
+    const why = error instanceof Deno.errors.PermissionDenied
+      ? `the script user may not read it: ${ownFix(path)}`
+      : describe(error);
     return {
       state: undefined,
-      problem: `cannot read the last verdict from '${path}': ${
-        describe(error)
-      }`,
+      problem: `cannot read the last verdict from '${path}': ${why}`,
     };
   }
   const state = text.trim();
@@ -62,8 +63,25 @@ export function writeLastVerdict(
     return undefined;
   } catch (error: unknown) {
     const why = error instanceof Deno.errors.NotFound
-      ? "its directory does not exist: create it, writable by the script user"
+      ? `its directory does not exist: create it, writable by the script user, ${
+        tmpfilesLine(path)
+      }`
+      : error instanceof Deno.errors.PermissionDenied
+      ? `the script user may not write it: ${ownFix(path)}`
       : describe(error);
     return `cannot keep the last verdict in '${path}': ${why}`;
   }
+}
+
+/** How to give the file to the script user. */
+function ownFix(path: string): string {
+  return `give it to the script user or remove it (the next run creates it), in a directory writable by the script user, ${
+    tmpfilesLine(path)
+  }`;
+}
+
+/** The boot-time line that creates the state file's directory. */
+function tmpfilesLine(path: string): string {
+  const directory = path.slice(0, path.lastIndexOf("/")) || "/";
+  return `e.g. 'd ${directory} 0700 keepalived_script keepalived_script -' in /etc/tmpfiles.d/vault-ha-active-node.conf`;
 }

@@ -198,7 +198,7 @@ Deno.test("--log journal with a missing state directory logs anyway and says so"
     const ran = await run(args, permissions);
     assert.equal(ran.code, 0);
     const problem =
-      `cannot keep the last verdict in '${stateFile}': its directory does not exist: create it, writable by the script user`;
+      `cannot keep the last verdict in '${stateFile}': its directory does not exist: create it, writable by the script user, e.g. 'd ${setup.dir}/missing 0700 keepalived_script keepalived_script -' in /etc/tmpfiles.d/vault-ha-active-node.conf`;
     assert.match(
       ran.stderr,
       new RegExp(`log: ${problem}; logging every run\n`),
@@ -211,6 +211,47 @@ Deno.test("--log journal with a missing state directory logs anyway and says so"
     await setup.tearDown();
   }
 });
+
+Deno.test({
+  name:
+    "--log journal with a state file the script user may not write names the fix",
+  // Root writes any file: only another user meets the permission error.
+  ignore: Deno.uid() !== 0,
+  async fn() {
+    const setup = await setUp();
+    try {
+      await Deno.chmod(setup.dir, 0o755);
+      await Deno.chmod(setup.socket, 0o666);
+      await Deno.writeTextFile(setup.stateFile, "standby\n", { mode: 0o644 });
+      const ran = await runProgram([
+        ...["-u", "nobody", "--", Deno.execPath(), "run", "--no-prompt"],
+        ...setup.permissions,
+        new URL("../main.ts", import.meta.url).pathname,
+        ...setup.args,
+      ], { executable: "runuser" });
+      assert.equal(ran.code, 0, ran.stderr);
+      const problem =
+        `cannot keep the last verdict in '${setup.stateFile}': the script user may not write it: give it to the script user or remove it (the next run creates it), in a directory writable by the script user, e.g. 'd ${setup.dir} 0700 keepalived_script keepalived_script -' in /etc/tmpfiles.d/vault-ha-active-node.conf`;
+      assert.match(
+        ran.stderr,
+        new RegExp(`log: ${escape(problem)}; logging every run\n`),
+      );
+      assert.equal(await Deno.readTextFile(setup.stateFile), "standby\n");
+    } finally {
+      await setup.tearDown();
+    }
+  },
+});
+if (Deno.uid() !== 0) {
+  // deno-lint-ignore no-console
+  console.log(
+    "skipped: the unwritable state file test needs root to run the check as another user",
+  );
+}
+
+function escape(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
 
 Deno.test("--log journal reports a setup error as a warning", async () => {
   const setup = await setUp();
