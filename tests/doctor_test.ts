@@ -354,7 +354,19 @@ test("doctor says what it cannot read and exits 1", async () => {
     result.stdout,
     `error [unreadable] cannot read the setup: No keepalived configuration at '/etc/keepalived/none.conf'
   why: the doctor cannot check what it cannot read
-  fix: give the right path with --config or --env-file, and run with --allow-read
+  fix: the file does not exist: give the path keepalived uses with --config
+`,
+  );
+
+  const noEnv = await doctor({
+    args: ["--env-file", "/etc/default/none"],
+  });
+  assert.equal(noEnv.code, 1);
+  assert.equal(
+    noEnv.stdout,
+    `error [unreadable] cannot read the setup: No environment file at '/etc/default/none'
+  why: the doctor cannot check what it cannot read
+  fix: the file does not exist: give the path keepalived uses with --env-file (without it, the doctor reads those of /etc/default/keepalived and /etc/sysconfig/keepalived that exist)
 `,
   );
 });
@@ -402,5 +414,16 @@ Deno.test("doctor refuses an unknown option with exit 2 and one line", async () 
   assert.equal(
     result.stderr,
     "vault-ha-active-node: Unknown option '--bogus': see --help for the options\n",
+  );
+});
+
+Deno.test("doctor without read permission says which flag to add", async () => {
+  const result = await run(["doctor"], { permissions: ["--no-prompt"] });
+  assert.equal(result.code, 1);
+  assert.ok(
+    result.stdout.endsWith(
+      "\n  fix: run the doctor with --allow-read: it reads the configuration, its includes, the environment files, /etc/passwd and every part of the script's path\n",
+    ),
+    result.stdout,
   );
 });

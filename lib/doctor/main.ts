@@ -51,15 +51,19 @@ export async function runDoctor(args: readonly string[]): Promise<number> {
   const facts: string[] = [];
   let report: ConfigReport;
   let environment;
+  let reading = "--config";
   try {
     const conf = readKeepalivedConf(host, doctor.config);
+    reading = "--env-file";
     environment = readEnvironment(
       host,
       doctor.envFiles ?? DEFAULT_ENV_FILES,
       doctor.envFiles !== undefined,
     );
     const path = environment.variables.get("PATH")?.value ?? DEFAULT_PATH;
+    reading = "";
     report = checkConfig(conf, host, readUsers(host), path);
+    reading = "--peer-config";
     const peers = doctor.peerConfigs.map((file) => ({
       file,
       instances:
@@ -80,8 +84,7 @@ export async function runDoctor(args: readonly string[]): Promise<number> {
       code: "unreadable",
       what: `cannot read the setup: ${describe(error)}`,
       why: "the doctor cannot check what it cannot read",
-      fix:
-        "give the right path with --config or --env-file, and run with --allow-read",
+      fix: unreadableFix(error, reading),
     }));
     return 1;
   }
@@ -225,6 +228,24 @@ function dropLoggingFlags(args: string[]): string[] {
     kept.push(arg);
   }
   return kept;
+}
+
+/** What to do about a file the doctor could not read through `option`. */
+function unreadableFix(error: unknown, option: string): string {
+  if (error instanceof Deno.errors.NotFound && option !== "") {
+    return `the file does not exist: give the path keepalived uses with ${option}${
+      option === "--env-file"
+        ? " (without it, the doctor reads those of /etc/default/keepalived and /etc/sysconfig/keepalived that exist)"
+        : ""
+    }`;
+  }
+  if (error instanceof Deno.errors.NotCapable) {
+    return "run the doctor with --allow-read: it reads the configuration, its includes, the environment files, /etc/passwd and every part of the script's path";
+  }
+  if (error instanceof Deno.errors.PermissionDenied) {
+    return "run the doctor as root, which can read what keepalived reads";
+  }
+  return "check the file named above";
 }
 
 /**
