@@ -35,7 +35,7 @@ export async function readAnswer(
   connection: Deno.Conn,
   maxBody: number,
 ): Promise<RawAnswer> {
-  const input = new Input(connection);
+  const input = new Input(connection, 2 * (MAX_HEAD_BYTES + maxBody));
   for (;;) {
     const headers = await parseHead(await input.line(MAX_HEAD_BYTES), input);
     if (headers.status >= 100 && headers.status < 200) {
@@ -152,9 +152,18 @@ class Input {
   #connection: Deno.Conn;
   #buffer: Uint8Array = new Uint8Array(0);
   #ended = false;
+  #received = 0;
+  #limit: number;
 
-  constructor(connection: Deno.Conn) {
+  /**
+   * Refuses to read more than `limit` bytes in all. Interim answers,
+   * trailers and chunk framing could otherwise go on for ever, and reads
+   * that succeed at once (a TLS stream with buffered data) never let the
+   * deadline's timer run, so the reader must stop on its own.
+   */
+  constructor(connection: Deno.Conn, limit: number) {
     this.#connection = connection;
+    this.#limit = limit;
   }
 
   /** The next line without its CRLF, at most `limit` bytes long. */
@@ -201,6 +210,12 @@ class Input {
     if (count === null) {
       this.#ended = true;
       return false;
+    }
+    this.#received += count;
+    if (this.#received > this.#limit) {
+      throw new MalformedAnswer(
+        `the answer is longer than ${this.#limit} bytes, far more than Vault sends`,
+      );
     }
     this.#buffer = join([this.#buffer, chunk.subarray(0, count)]);
     return true;
