@@ -23,7 +23,12 @@ export class MalformedAnswer extends Error {
 export const MAX_HEAD_BYTES = 16 * 1024;
 
 const CRLF = [13, 10] as const;
+
 const READ_SIZE = 16 * 1024;
+
+/** Characters HTTP forbids in a head line (a tab is allowed). */
+// deno-lint-ignore no-control-regex
+const CONTROL = /[\u0000-\u0008\u000a-\u001f\u007f]/;
 
 /**
  * Reads one answer to a GET from `connection`, keeping at most `maxBody`
@@ -61,7 +66,7 @@ async function parseHead(
   input: Input,
 ): Promise<{ status: number; fields: Map<string, string> }> {
   const match = /^HTTP\/1\.[01] ([1-9]\d\d)(?: [^\r\n]*)?$/.exec(statusLine);
-  if (!match) {
+  if (!match || CONTROL.test(statusLine)) {
     throw new MalformedAnswer(
       `the answer does not start with an HTTP/1.1 status line ('${
         statusLine.slice(0, 40)
@@ -75,6 +80,9 @@ async function parseHead(
     const line = await input.line(MAX_HEAD_BYTES - headBytes);
     headBytes += line.length + 2;
     if (line === "") break;
+    if (CONTROL.test(line)) {
+      throw new MalformedAnswer("a header line carries control characters");
+    }
     const colon = line.indexOf(":");
     if (colon <= 0 || /[\s]/.test(line.slice(0, colon))) {
       throw new MalformedAnswer(

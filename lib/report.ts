@@ -11,9 +11,29 @@ import { PROGRAM, VERSION } from "./version.ts";
 
 const encoder = new TextEncoder();
 
+// deno-lint-ignore no-control-regex
+const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/g;
+
 /** Writes one line to stderr, prefixed with the program's name. */
 export function say(line: string): void {
-  Deno.stderr.writeSync(encoder.encode(`${PROGRAM}: ${line}\n`));
+  Deno.stderr.writeSync(encoder.encode(`${PROGRAM}: ${visible(line)}\n`));
+}
+
+/**
+ * Shows control characters (a newline in VAULT_ADDR, a colour code in a
+ * server's header) as escapes, so that a message stays one plain line and
+ * the operator sees what was really there.
+ */
+function visible(text: string): string {
+  return text.replace(
+    CONTROL_CHARACTERS,
+    (character) =>
+      character === "\n"
+        ? "\\n"
+        : character === "\t"
+        ? "\\t"
+        : `\\x${character.charCodeAt(0).toString(16).padStart(2, "0")}`,
+  );
 }
 
 /** Writes text to stdout as is (help, version). */

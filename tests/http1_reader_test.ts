@@ -85,3 +85,31 @@ Deno.test("readAnswer still reads a body of the largest size allowed", async () 
   assert.equal(answer.status, 200);
   assert.equal(answer.body?.length, MAX_BODY);
 });
+
+for (
+  const [name, head] of [
+    [
+      "a newline inside a header value",
+      "HTTP/1.1 200 OK\r\nContent-Type: text/plain\nSecond: line\r\nContent-Length: 2\r\n\r\n{}",
+    ],
+    [
+      "a colour code inside a header value",
+      "HTTP/1.1 200 OK\r\nContent-Type: \x1b[31mred\r\nContent-Length: 2\r\n\r\n{}",
+    ],
+    [
+      "a colour code in the reason phrase",
+      "HTTP/1.1 200 \x1b[2JOK\r\nContent-Length: 2\r\n\r\n{}",
+    ],
+  ]
+) {
+  Deno.test(`readAnswer refuses ${name}`, async () => {
+    const { connection } = endlessConnection(head as string, "", Infinity);
+    await assert.rejects(
+      readAnswer(connection, MAX_BODY),
+      (error: unknown) =>
+        error instanceof MalformedAnswer &&
+        /control characters|does not start with an HTTP\/1\.1 status line/
+          .test(error.message),
+    );
+  });
+}
