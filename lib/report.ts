@@ -16,7 +16,7 @@ const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/g;
 
 /** Writes one line to stderr, prefixed with the program's name. */
 export function say(line: string): void {
-  Deno.stderr.writeSync(encoder.encode(`${PROGRAM}: ${visible(line)}\n`));
+  write(Deno.stderr, `${PROGRAM}: ${visible(line)}\n`);
 }
 
 /**
@@ -38,9 +38,24 @@ function visible(text: string): string {
 
 /** Writes text to stdout as is (help, version). */
 export function print(text: string): void {
-  Deno.stdout.writeSync(
-    encoder.encode(text.endsWith("\n") ? text : text + "\n"),
-  );
+  write(Deno.stdout, text.endsWith("\n") ? text : text + "\n");
+}
+
+/**
+ * Writes all of `text`, or as much as the stream takes: a closed pipe or a
+ * full disk behind --json or --debug must not change the exit status.
+ */
+function write(stream: typeof Deno.stdout, text: string): void {
+  let bytes = encoder.encode(text);
+  try {
+    while (bytes.length > 0) {
+      const written = stream.writeSync(bytes);
+      if (written <= 0) return;
+      bytes = bytes.subarray(written);
+    }
+  } catch {
+    // Nobody is reading: the exit status still tells keepalived everything.
+  }
 }
 
 /** What a report needs besides the outcome. */
