@@ -148,8 +148,16 @@ function parseAddress(text: string, source: Target["source"]): Target {
 }
 
 function unixSocket(text: string, url: URL, source: Target["source"]): Target {
-  const path = decodeURIComponent(url.pathname);
-  if (url.host !== "" || !path.startsWith("/") || path === "/") {
+  let path = "";
+  try {
+    path = decodeURIComponent(url.pathname);
+  } catch {
+    // A '%' that starts no escape: refused below like any unusable path.
+  }
+  if (
+    url.host !== "" || !path.startsWith("/") || path === "/" ||
+    path.includes("\0")
+  ) {
     throw failure(
       source,
       `${source} '${text}' is not a unix socket address: write it as 'unix:///absolute/path/to/vault.sock'`,

@@ -190,6 +190,14 @@ Deno.test("resolveTarget refuses malformed and unsupported addresses", () => {
       "unix://run/vault.sock",
       `--url 'unix://run/vault.sock' is not a unix socket address: write it as 'unix:///absolute/path/to/vault.sock'`,
     ],
+    [
+      "unix:///run/%ZZ.sock",
+      `--url 'unix:///run/%ZZ.sock' is not a unix socket address: write it as 'unix:///absolute/path/to/vault.sock'`,
+    ],
+    [
+      "unix:///run/a%00b.sock",
+      `--url 'unix:///run/a%00b.sock' is not a unix socket address: write it as 'unix:///absolute/path/to/vault.sock'`,
+    ],
   ];
   for (const [url, message] of cases) fails(url, message);
   withAddress("ftp://127.0.0.1", () =>
