@@ -177,7 +177,10 @@ export function classify(
   }
 
   const detail = describe(error);
-  if (/connection refused/i.test(detail)) {
+  // The runtime's words repeat the URL: a host or path that contains "tls"
+  // or "certificate" must not decide what kind of failure this is.
+  const words = detail.split(url).join(" ");
+  if (/connection refused/i.test(words)) {
     return {
       kind: "refused",
       message: `Connection to ${
@@ -187,14 +190,14 @@ export function classify(
       } refused: Vault is not running or not listening there`,
     };
   }
-  if (INCOMPLETE.test(detail)) {
+  if (INCOMPLETE.test(words)) {
     return {
       kind: "incomplete",
       message:
         `The connection to '${url}' closed before a complete answer: Vault may be restarting, or something other than Vault listens at the target`,
     };
   }
-  if (/certificate|tls|handshake|UnknownIssuer|NotValidForName/i.test(detail)) {
+  if (/certificate|tls|handshake|UnknownIssuer|NotValidForName/i.test(words)) {
     return {
       kind: "tls_error",
       message: `TLS with '${url}' failed: ${detail}`,
