@@ -36,6 +36,14 @@ function visible(text: string): string {
   );
 }
 
+/** Writes lines another run of the check printed to stderr, as they are. */
+export function relay(text: string): void {
+  if (text === "") return;
+  Deno.stderr.writeSync(
+    encoder.encode(text.endsWith("\n") ? text : text + "\n"),
+  );
+}
+
 /** Writes text to stdout as is (help, version). */
 export function print(text: string): void {
   write(Deno.stdout, text.endsWith("\n") ? text : text + "\n");

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { run } from "./support/run.ts";
 import { startSimulator } from "./support/simulator.ts";
+import { haveOpenssl, makeCertificates } from "./support/certificates.ts";
 
 /** The permissions of `deno task doctor`, the network narrowed to loopback. */
 const DOCTOR_PERMISSIONS = [
@@ -9,6 +10,7 @@ const DOCTOR_PERMISSIONS = [
   "--allow-net=127.0.0.1",
   "--allow-sys=networkInterfaces",
 ];
+const MAIN = new URL("../main.ts", import.meta.url).pathname;
 const FIXTURES = new URL("./fixtures/keepalived/", import.meta.url).pathname;
 const EXAMPLE = new URL("../examples/keepalived.conf", import.meta.url)
   .pathname;
@@ -113,12 +115,13 @@ test("doctor gives a good setup a clean bill and exits 0", async () => {
   const result = await doctor({});
   assert.equal(result.code, 0, result.stdout + result.stderr);
   assert.equal(
-    result.stdout,
+    result.stdout.replace(/--root \/\S+:/, "--root ROOT:"),
     `vault-ha-active-node doctor
 configuration: ${CONF}
 environment: /etc/default/keepalived
 check: vrrp_script 'vault_active' (${CONF}:9) runs '/usr/local/bin/vault-ha-active-node --timeout 0.8'
 target: ${vault.url} (from VAULT_ADDR in /etc/default/keepalived)
+ran: the check in the doctor's own process, not as the script user and with none of keepalived's environment but VAULT_ADDR (--root ROOT: the host's script cannot be run from here)
 verdict now: active (active): This node is the active node (ha_enabled and is_self are true)
 
 No problems found: the VIP follows the active Vault node
@@ -369,6 +372,182 @@ test("doctor says what it cannot read and exits 1", async () => {
   fix: the file does not exist: give the path keepalived uses with --env-file (without it, the doctor reads those of /etc/default/keepalived and /etc/sysconfig/keepalived that exist)
 `,
   );
+});
+
+const OPENSSL = haveOpenssl();
+if (!OPENSSL) {
+  // deno-lint-ignore no-console
+  console.log(
+    "skipped: doctor TLS tests: they need openssl to make certificates",
+  );
+}
+
+Deno.test({
+  name:
+    "doctor checks an https target with the CA of the script line or its own --cacert",
+  ignore: !asRoot || !OPENSSL,
+  sanitizeResources: false,
+  async fn() {
+    const certs = await makeCertificates();
+    await using https = await startSimulator({
+      state: "active",
+      cert: await Deno.readTextFile(certs.loopback.cert),
+      key: await Deno.readTextFile(certs.loopback.key),
+    });
+    try {
+      const good = await Deno.readTextFile(FIXTURES + "good.conf");
+      const files = { "/etc/vault/ca.pem": await Deno.readTextFile(certs.ca) };
+      const env = `VAULT_ADDR=${https.url}\n`;
+      const fromLine = await doctor({
+        confText: good.replace("--timeout 0.8", "--cacert /etc/vault/ca.pem"),
+        files,
+        env,
+      });
+      assert.equal(fromLine.code, 0, fromLine.stdout + fromLine.stderr);
+      assert.match(fromLine.stdout, /^verdict now: active \(active\): /m);
+
+      const fromDoctor = await doctor({
+        files,
+        env,
+        args: ["--cacert", "/etc/vault/ca.pem"],
+      });
+      assert.equal(fromDoctor.code, 0, fromDoctor.stdout + fromDoctor.stderr);
+      assert.match(fromDoctor.stdout, /^verdict now: active \(active\): /m);
+
+      const without = await doctor({ files, env });
+      assert.deepEqual(without.findings, ["error check-cannot-tell"]);
+      assert.match(without.stdout, /UnknownIssuer/);
+    } finally {
+      await certs.remove();
+    }
+  },
+});
+
+/** A host set up in a temporary directory, for the doctor to read at '/'. */
+async function liveHost(wrapperPermissions: string, scriptArgs: string) {
+  const dir = await Deno.makeTempDir({ prefix: "doctor_live_" });
+  await Deno.chmod(dir, 0o755);
+  const certs = await makeCertificates();
+  await Deno.chmod(certs.dir, 0o755);
+  for (const entry of Deno.readDirSync(certs.dir)) {
+    if (entry.isFile) await Deno.chmod(`${certs.dir}/${entry.name}`, 0o644);
+  }
+  await Deno.mkdir(`${dir}/bin`, { mode: 0o755 });
+  const wrapper = `${dir}/bin/vault-ha-active-node`;
+  await Deno.writeTextFile(
+    wrapper,
+    `#!/bin/sh\nexec ${Deno.execPath()} run ${
+      wrapperPermissions.replaceAll("CERTS", certs.dir)
+    } ${MAIN} "$@"\n`,
+  );
+  await Deno.chmod(wrapper, 0o755);
+  await Deno.mkdir(`${dir}/deno`);
+  await Deno.chown(`${dir}/deno`, 65534, 65534);
+  const good = await Deno.readTextFile(FIXTURES + "good.conf");
+  await Deno.writeTextFile(
+    `${dir}/keepalived.conf`,
+    good
+      .replace("script_user keepalived_script", "script_user nobody")
+      .replace("timeout 1", "timeout 3")
+      .replace(
+        '"/usr/local/bin/vault-ha-active-node --timeout 0.8"',
+        `"${wrapper} ${scriptArgs.replaceAll("CERTS", certs.dir)}"`,
+      ),
+  );
+  return {
+    dir,
+    certs,
+    wrapper,
+    async remove() {
+      await certs.remove();
+      await Deno.remove(dir, { recursive: true });
+    },
+  };
+}
+
+Deno.test({
+  name:
+    "doctor runs the script line as the script user with keepalived's environment",
+  ignore: !asRoot || !OPENSSL,
+  sanitizeResources: false,
+  async fn(t) {
+    const permissions = [...DOCTOR_PERMISSIONS, "--allow-run=runuser"];
+    await t.step("the wrapper may read the CA: active", async () => {
+      const host = await liveHost(
+        "--no-prompt --allow-env=VAULT_ADDR --allow-net --allow-read=CERTS",
+        "--cacert CERTS/ca.pem",
+      );
+      await using https = await startSimulator({
+        state: "active",
+        cert: await Deno.readTextFile(host.certs.loopback.cert),
+        key: await Deno.readTextFile(host.certs.loopback.key),
+      });
+      try {
+        await Deno.writeTextFile(
+          `${host.dir}/env`,
+          `VAULT_ADDR=${https.url}\nDENO_DIR=${host.dir}/deno\n`,
+        );
+        const result = await run([
+          "doctor",
+          "--config",
+          `${host.dir}/keepalived.conf`,
+          "--env-file",
+          `${host.dir}/env`,
+        ], { permissions });
+        assert.equal(result.code, 0, result.stdout + result.stderr);
+        assert.ok(
+          result.stdout.includes(
+            `\nran: runuser -u nobody -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin VAULT_ADDR=${https.url} DENO_DIR=${host.dir}/deno ${host.wrapper} --cacert ${host.certs.dir}/ca.pem --debug --json (as keepalived runs it: user nobody, keepalived's environment only)\n`,
+          ),
+          result.stdout,
+        );
+        assert.match(result.stdout, /^verdict now: active \(active\): /m);
+        assert.match(
+          result.stderr,
+          new RegExp(`asked GET ${https.url}/v1/sys/leader\n`),
+        );
+      } finally {
+        await host.remove();
+      }
+    });
+
+    await t.step(
+      "the wrapper may not read the CA: the check cannot tell",
+      async () => {
+        const host = await liveHost(
+          "--no-prompt --allow-env=VAULT_ADDR --allow-net",
+          "--cacert CERTS/ca.pem",
+        );
+        try {
+          await Deno.writeTextFile(
+            `${host.dir}/env`,
+            `VAULT_ADDR=https://127.0.0.1:8200\nDENO_DIR=${host.dir}/deno\n`,
+          );
+          const result = await run([
+            "doctor",
+            "--config",
+            `${host.dir}/keepalived.conf`,
+            "--env-file",
+            `${host.dir}/env`,
+          ], { permissions });
+          assert.equal(result.code, 1, result.stdout + result.stderr);
+          assert.deepEqual(
+            [...result.stdout.matchAll(/^(error|warning) \[([a-z-]+)\]/gm)]
+              .map((match) => `${match[1]} ${match[2]}`),
+            ["error check-cannot-tell"],
+          );
+          assert.ok(
+            result.stdout.includes(
+              `error [check-cannot-tell] the check cannot tell whether this node is active: Reading the CA certificate '${host.certs.dir}/ca.pem' (from --cacert) is not allowed: run with --allow-read=${host.certs.dir}/ca.pem\n`,
+            ),
+            result.stdout,
+          );
+        } finally {
+          await host.remove();
+        }
+      },
+    );
+  },
 });
 
 let example: string | undefined;

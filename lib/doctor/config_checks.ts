@@ -26,6 +26,13 @@ export interface CheckScript {
   call: ProgramCall;
   /** The check's options from the script line, when they parse. */
   options?: Options;
+  /** keepalived's `timeout` for the script, in seconds. */
+  timeoutS: number;
+  /**
+   * Who keepalived runs it as and the file it executes, when keepalived
+   * would run it at all (the user exists, the file exists and is executable).
+   */
+  runAs?: { user: string; executable: string };
 }
 
 /** One `vrrp_instance`, as far as failover depends on it. */
@@ -129,7 +136,9 @@ export function checkConfig(
     const call = findProgram(command);
     if (!call) return undefined;
     const where = whereOf(line);
-    const script: CheckScript = { name, where, call };
+    const interval = numberOf(statement, "interval") ?? 1;
+    const timeout = numberOf(statement, "timeout") ?? interval;
+    const script: CheckScript = { name, where, call, timeoutS: timeout };
 
     if (written.length > 1 && !written[0]?.quoted) {
       findings.push({
@@ -159,8 +168,6 @@ export function checkConfig(
     }
 
     const deadlineMs = script.options?.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-    const interval = numberOf(statement, "interval") ?? 1;
-    const timeout = numberOf(statement, "timeout") ?? interval;
     if (timeout * 1000 <= deadlineMs) {
       findings.push({
         severity: "error",
@@ -178,17 +185,19 @@ export function checkConfig(
       });
     }
 
-    checkUserAndPath(statement, name, where, command, call);
+    const runAs = checkUserAndPath(statement, name, where, command, call);
+    if (runAs) script.runAs = runAs;
     return script;
   }
 
+  /** Flags the user and the path; returns how keepalived would run it. */
   function checkUserAndPath(
     statement: Statement,
     name: string,
     where: string,
     command: string[],
     call: ProgramCall,
-  ): void {
+  ): CheckScript["runAs"] {
     const own = childrenNamed(statement, "user")[0];
     const named = own ?? globalUser;
     const userName = named?.words[1]?.text;
@@ -206,7 +215,7 @@ export function checkConfig(
           fix:
             `create the user (useradd --system --no-create-home ${userName}) or name an existing one`,
         });
-        return;
+        return undefined;
       }
     } else {
       user = users.get("keepalived_script");
@@ -222,7 +231,7 @@ export function checkConfig(
           fix:
             "create the user (useradd --system --no-create-home keepalived_script) or set script_user in global_defs",
         });
-        return;
+        return undefined;
       }
     }
     const uid = user?.uid ?? 0;
@@ -312,6 +321,10 @@ export function checkConfig(
           "install a single binary (deno task compile) or a deno install wrapper, and keep its sources root-owned and not writable by others",
       });
     }
+    if (problem?.kind === "missing" || problem?.kind === "not_executable") {
+      return undefined;
+    }
+    return { user: user?.name ?? "root", executable: first };
   }
 
   function checkInstance(

@@ -7,11 +7,12 @@
 
 import { runCheck } from "../check.ts";
 import { SetupError, UsageError } from "../errors.ts";
-import { parseOptions, valueOptionField } from "../options.ts";
+import { type Options, parseOptions, valueOptionField } from "../options.ts";
 import { describe } from "../probe.ts";
-import { debugReport, print, say } from "../report.ts";
+import { debugReport, print, relay, say } from "../report.ts";
 import { hostPort, resolveTarget, type Target } from "../target.ts";
-import { toldByVault } from "../verdict.ts";
+import { resolveTls, type TlsSettings } from "../tls_settings.ts";
+import { toldByVault, type Verdict } from "../verdict.ts";
 import {
   checkConfig,
   comparePriorities,
@@ -24,6 +25,7 @@ import { HostFiles } from "./host_files.ts";
 import { readKeepalivedConf } from "./keepalived_conf.ts";
 import { parseDoctorOptions } from "./options.ts";
 import { readUsers } from "./passwd.ts";
+import { runScriptLine } from "./run_script.ts";
 import { checkTargetHost } from "./target_host.ts";
 
 /** Check flags the doctor drops from the script line: it only reads. */
@@ -156,40 +158,75 @@ export async function runDoctor(args: readonly string[]): Promise<number> {
     const vips = report.instances.flatMap((instance) => instance.addresses);
     const place = await checkTargetHost(target, vips, host);
     findings.push(...place.findings);
-    const listener = hostPort(target);
-    const permitted = Deno.permissions.querySync({
-      name: "net",
-      host: listener,
-    }).state === "granted";
-    if (place.local && !permitted) {
-      facts.push(`verdict now: not asked, run with --allow-net=${listener}`);
-    } else if (place.local) {
-      const started = performance.now();
-      const outcome = await runCheck(target, options.check, options.timeoutMs);
-      debugReport({
-        target,
-        check: options.check,
-        timeoutMs: options.timeoutMs,
-        elapsedMs: Math.round((performance.now() - started) * 10) / 10,
-        exit: outcome.verdict.active ? 0 : 1,
-        warnings: [],
-      }, outcome);
-      const { verdict } = outcome;
-      facts.push(
-        `verdict now: ${
-          verdict.active ? "active" : "not active"
-        } (${verdict.state}): ${verdict.reason}`,
-      );
-      if (!toldByVault(verdict.state)) {
-        findings.push({
-          severity: "error",
-          code: "check-cannot-tell",
-          what:
-            `the check cannot tell whether this node is active: ${verdict.reason}`,
-          why:
-            "it fails on every run, so this node never takes the VIP, even when its Vault is active",
-          fix: "fix what the reason names, then run the doctor again",
+    if (place.local) {
+      let verdict: Verdict | undefined;
+      let inProcessWhy = doctor.root !== "/"
+        ? `--root ${doctor.root}: the host's script cannot be run from here`
+        : !script?.runAs
+        ? "keepalived would not run the script line (see the findings)"
+        : script.call.runner.length > 0
+        ? `the script line starts with '${
+          script.call.runner[0]
+        }', not the check: the doctor runs only the check itself`
+        : undefined;
+      if (inProcessWhy === undefined && script?.runAs) {
+        const ran = await runScriptLine({
+          executable: script.runAs.executable,
+          args: dropDebugFlags(scriptArgs),
+          user: script.runAs.user,
+          environment: keepalivedEnvironment(environment.variables),
+          timeoutS: script.timeoutS,
         });
+        relay(ran.stderr);
+        facts.push(
+          `ran: ${
+            ran.command.join(" ")
+          } (as keepalived runs it: user ${script.runAs.user}, keepalived's environment only)`,
+        );
+        if (ran.killed) {
+          verdict = {
+            active: false,
+            state: "timeout",
+            reason:
+              `the script line did not end within keepalived's timeout (${script.timeoutS} s), so keepalived would kill it`,
+          };
+        } else if (ran.verdict) {
+          verdict = ran.verdict as Verdict;
+        } else {
+          inProcessWhy = `the script line could not be run: ${ran.problem}`;
+        }
+      }
+      // TODO: the in-process check is not the script user's and reads
+      // none of keepalived's TLS variables; it stays for --root and for
+      // script lines such as 'deno run ... main.ts' that the doctor will
+      // not run as they stand.
+      if (inProcessWhy !== undefined) {
+        facts.push(
+          `ran: the check in the doctor's own process, not as the script user and with none of keepalived's environment but VAULT_ADDR (${inProcessWhy})`,
+        );
+        verdict = await checkInProcess(target, underRoot(options, host));
+      }
+      if (verdict === undefined) {
+        facts.push(
+          `verdict now: not asked, run with --allow-net=${hostPort(target)}`,
+        );
+      } else {
+        facts.push(
+          `verdict now: ${
+            verdict.active ? "active" : "not active"
+          } (${verdict.state}): ${verdict.reason}`,
+        );
+        if (!toldByVault(verdict.state)) {
+          findings.push({
+            severity: "error",
+            code: "check-cannot-tell",
+            what:
+              `the check cannot tell whether this node is active: ${verdict.reason}`,
+            why:
+              "it fails on every run, so this node never takes the VIP, even when its Vault is active",
+            fix: "fix what the reason names, then run the doctor again",
+          });
+        }
       }
     } else {
       facts.push("verdict now: not asked, the target is not this host");
@@ -213,6 +250,68 @@ export async function runDoctor(args: readonly string[]): Promise<number> {
         : "No problems found: the VIP follows the active Vault node"),
   );
   return errors > 0 ? 1 : 0;
+}
+
+/**
+ * Runs the check inside the doctor with the script line's options, TLS
+ * files included; undefined when the doctor may not reach the target.
+ */
+async function checkInProcess(
+  target: Target,
+  options: Options,
+): Promise<Verdict | undefined> {
+  const permitted = Deno.permissions.querySync({
+    name: "net",
+    host: hostPort(target),
+  }).state === "granted";
+  if (!permitted) return undefined;
+
+  const started = performance.now();
+  let tls: TlsSettings | undefined;
+  if (target.scheme === "https") {
+    try {
+      tls = resolveTls(options);
+    } catch (error: unknown) {
+      if (!(error instanceof SetupError)) throw error;
+      return { active: false, state: "setup_error", reason: error.message };
+    }
+  }
+  const outcome = await runCheck(target, options.check, options.timeoutMs, tls);
+  debugReport({
+    target,
+    check: options.check,
+    timeoutMs: options.timeoutMs,
+    elapsedMs: Math.round((performance.now() - started) * 10) / 10,
+    exit: outcome.verdict.active ? 0 : 1,
+    warnings: tls?.warnings ?? [],
+  }, outcome);
+  return outcome.verdict;
+}
+
+/** The options with their TLS files read from the host's files. */
+function underRoot(options: Options, host: HostFiles): Options {
+  const moved = { ...options };
+  for (const field of ["cacert", "capath", "cert", "key"] as const) {
+    const path = options[field];
+    if (path !== undefined && path.startsWith("/")) {
+      moved[field] = host.real(path);
+    }
+  }
+  return moved;
+}
+
+/** keepalived's environment for the script: its files, else systemd's PATH. */
+function keepalivedEnvironment(
+  variables: Map<string, { value: string; file: string }>,
+): Record<string, string> {
+  const environment: Record<string, string> = { PATH: DEFAULT_PATH };
+  for (const [name, { value }] of variables) environment[name] = value;
+  return environment;
+}
+
+/** The doctor adds its own `--debug --json`; one given twice is a mistake. */
+function dropDebugFlags(args: string[]): string[] {
+  return args.filter((arg) => !DROPPED_SWITCHES.has(arg));
 }
 
 function dropLoggingFlags(args: string[]): string[] {
@@ -309,5 +408,12 @@ Options:
   Check options (--url, --timeout, --check, TLS flags) override the script
   line's.
 
+The check runs as keepalived runs it: the script line, as the script user
+(runuser, so the doctor must run as root), with only keepalived's
+environment, stopped at keepalived's timeout. With --root, or a script line
+that does not start with the check, it runs in the doctor's own process
+instead (the "ran:" line says so).
+
 Permissions (Deno): --allow-read --allow-net --allow-sys=networkInterfaces
+  --allow-run=runuser
 `;
