@@ -10,6 +10,7 @@ import {
   combine,
   decideHealth,
   decideLeader,
+  noTimeLeft,
   type Verdict,
 } from "./verdict.ts";
 
@@ -25,17 +26,23 @@ export interface Outcome {
 
 /**
  * Asks the endpoints `mode` names, in parallel, all bounded by one deadline
- * of `timeoutMs` that covers connecting, headers and body. `https://` and
- * `unix://` targets are asked over a connection the check dials itself,
- * with `tls` for the former.
+ * that covers connecting, headers and body: the `leftMs` that start-up left
+ * of the run's `timeoutMs` (all of it when not given). With nothing left,
+ * the verdict is a timeout without asking. `https://` and `unix://` targets
+ * are asked over a connection the check dials itself, with `tls` for the
+ * former.
  */
 export async function runCheck(
   target: Target,
   mode: CheckMode,
   timeoutMs: number,
   tls?: TlsSettings,
+  leftMs: number = timeoutMs,
 ): Promise<Outcome> {
-  const deadline = AbortSignal.timeout(timeoutMs);
+  if (leftMs < 1) {
+    return { verdict: noTimeLeft(timeoutMs, leftMs), probes: [] };
+  }
+  const deadline = AbortSignal.timeout(leftMs);
   let probe: (path: string) => Promise<Probe>;
   if (target.scheme === "http") {
     const client = createClient(target);

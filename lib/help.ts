@@ -20,9 +20,10 @@ Options:
   -u, --url URL          Vault address (wins over BAO_ADDR, VAULT_ADDR), e.g.
                          https://127.0.0.1:8200, http://host:8200/prefix
                          or unix:///run/vault/vault.sock
-  -t, --timeout SECONDS  One deadline for all of the run's requests (two
-                         with --check both), from connecting to the last
-                         byte of the body; 0.01 to 3600, fractions allowed
+  -t, --timeout SECONDS  Deadline for the whole run, start-up included: the
+                         requests (two with --check both) get what start-up
+                         left, from connecting to the last byte of the body;
+                         0.01 to 3600, fractions allowed
                          (default ${DEFAULT_TIMEOUT_MS / 1000})
       --check MODE       leader: GET /v1/sys/leader, active when ha_enabled
                          and is_self are true (default);

@@ -71,6 +71,8 @@ export interface Run {
   target?: Target;
   check: string;
   timeoutMs: number;
+  /** What start-up left of `timeoutMs` for the requests. */
+  leftMs?: number;
   elapsedMs: number;
   exit: number;
   warnings: string[];
@@ -83,7 +85,11 @@ export function debugReport(run: Run, outcome: Outcome): void {
     say(
       `target ${run.target.address} (from ${run.target.source}), check ${run.check}, deadline ${
         run.timeoutMs / 1000
-      } s`,
+      } s${
+        run.leftMs === undefined
+          ? ""
+          : ` for the whole run, ${run.leftMs} ms left after start-up`
+      }`,
     );
   }
   for (const probe of outcome.probes) {

@@ -246,6 +246,19 @@ export function combine(leader: Verdict, health: Verdict): Verdict {
   );
 }
 
+/**
+ * The verdict of a run whose start-up used all of its `timeoutMs` (`leftMs`
+ * is what remained, zero or less) before Vault could be asked.
+ */
+export function noTimeLeft(timeoutMs: number, leftMs: number): Verdict {
+  return notActive(
+    "timeout",
+    `Start-up took ${Math.round(timeoutMs - leftMs)} ms, all of the ${
+      timeoutMs / 1000
+    } s --timeout: Vault was not asked; fill Deno's cache for the script user (see the README's install) or raise --timeout if keepalived's timeout allows`,
+  );
+}
+
 function decideStatus(answer: Answer, url: string): Verdict | undefined {
   if (answer.status >= 300 && answer.status < 400) {
     return notActive(
