@@ -223,7 +223,26 @@ export function decideHealth(probe: Probe): Verdict {
   };
 }
 
-/** Active only when both endpoints say so; otherwise names what they said. */
+/** The states of a request that brought no usable answer back. */
+const NO_ANSWER: ReadonlySet<State> = new Set(
+  Object.keys(
+    {
+      timeout: true,
+      refused: true,
+      tls_error: true,
+      unreachable: true,
+      too_large: true,
+      incomplete: true,
+      not_permitted: true,
+    } satisfies Record<FailureKind, true>,
+  ) as FailureKind[],
+);
+
+/**
+ * Active only when both endpoints say so. When one says active and the
+ * other gave no answer, the verdict is that failure; `disagree` is kept for
+ * two answers that differ.
+ */
 export function combine(leader: Verdict, health: Verdict): Verdict {
   if (leader.active && health.active) {
     return {
@@ -231,6 +250,20 @@ export function combine(leader: Verdict, health: Verdict): Verdict {
       state: "active",
       reason: "This node is the active node (leader and health agree)",
     };
+  }
+  // An endpoint that gave no answer is a failure to tell, not a second
+  // opinion: its state and reason stand, naming which endpoint it was.
+  const sides = [
+    ["leader", leader, "health", health],
+    ["health", health, "leader", leader],
+  ] as const;
+  for (const [name, failed, otherName, other] of sides) {
+    if (other.active && NO_ANSWER.has(failed.state)) {
+      return notActive(
+        failed.state,
+        `The ${name} endpoint gave no answer (${otherName} says active): ${failed.reason}`,
+      );
+    }
   }
   if (leader.active || health.active) {
     return notActive(

@@ -7,7 +7,7 @@ import {
   toldByVault,
   type Verdict,
 } from "../lib/verdict.ts";
-import type { Probe } from "../lib/probe.ts";
+import type { FailureKind, Probe } from "../lib/probe.ts";
 import { entryKey, FIXTURE, probeOf } from "./support/fixture.ts";
 
 const URL_LEADER = "http://127.0.0.1:8200/v1/sys/leader";
@@ -538,6 +538,32 @@ Deno.test("combine is active only when both endpoints say active", () => {
     state: "standby",
     reason: "l; health: h",
   });
+});
+
+Deno.test("combine names the endpoint that gave no answer, not a disagreement", () => {
+  const active: Verdict = { active: true, state: "active", reason: "yes" };
+  const failures: Record<FailureKind, true> = {
+    timeout: true,
+    refused: true,
+    tls_error: true,
+    unreachable: true,
+    incomplete: true,
+    too_large: true,
+    not_permitted: true,
+  };
+  for (const kind of Object.keys(failures) as FailureKind[]) {
+    const failed: Verdict = { active: false, state: kind, reason: "why" };
+    assert.deepEqual(combine(active, failed), {
+      active: false,
+      state: kind,
+      reason: "The health endpoint gave no answer (leader says active): why",
+    });
+    assert.deepEqual(combine(failed, active), {
+      active: false,
+      state: kind,
+      reason: "The leader endpoint gave no answer (health says active): why",
+    });
+  }
 });
 
 Deno.test("toldByVault is true only for the states Vault itself names", () => {
