@@ -293,6 +293,14 @@ export function noTimeLeft(timeoutMs: number, leftMs: number): Verdict {
 }
 
 function decideStatus(answer: Answer, url: string): Verdict | undefined {
+  // 304 answers a conditional request the check never makes: not a redirect.
+  if (answer.status === 304) return unexpected(answer, url);
+  if (answer.status >= 300 && answer.status < 400 && !answer.location?.trim()) {
+    return notActive(
+      "redirect",
+      `'${url}' answered ${answer.status}, a redirect without a Location header: this is not an answer Vault gives; check what listens at the target`,
+    );
+  }
   if (answer.status >= 300 && answer.status < 400) {
     return notActive(
       "redirect",

@@ -457,6 +457,32 @@ Deno.test("a redirect is named and never active", () => {
   }
 });
 
+Deno.test("a 3xx without a Location is named without a location", () => {
+  for (const endpoint of ["/v1/sys/leader", "/v1/sys/health"]) {
+    const url = "http://127.0.0.1:8200" + endpoint;
+    const decide = endpoint === "/v1/sys/leader" ? decideLeader : decideHealth;
+    assert.deepEqual(decide(answer(304, "", endpoint)), {
+      active: false,
+      state: "unexpected_status",
+      reason: unexpected(url, 304),
+    });
+    assert.deepEqual(decide(answer(304, "", endpoint, "http://x/")), {
+      active: false,
+      state: "unexpected_status",
+      reason: unexpected(url, 304),
+    });
+    for (const status of [300, 302, 307]) {
+      assert.deepEqual(decide(answer(status, "", endpoint)), {
+        active: false,
+        state: "redirect",
+        reason: `'${url}' answered ${status}, a redirect without a Location ` +
+          "header: this is not an answer Vault gives; check what listens at " +
+          "the target",
+      });
+    }
+  }
+});
+
 Deno.test("server errors carry Vault's own error text on one line", () => {
   assert.deepEqual(
     decideLeader(answer(503, '{"errors":["standby\\nstep-down","lock"]}')),
