@@ -72,7 +72,9 @@ export function decideLeader(probe: Probe): Verdict {
 
   if (answer.status === 503) {
     const errors = errorList(answer);
-    return errors.some((text) => /sealed/i.test(text))
+    // Vault's own words (consts.ErrSealed), exactly: "unsealed" or any
+    // other text that merely mentions sealing is an error, not a state.
+    return errors.includes(SEALED_ERROR)
       ? notActive("sealed", "Vault is sealed or not initialised")
       : notActive(
         "server_error",
@@ -148,6 +150,9 @@ export function decideLeader(probe: Probe): Verdict {
     `This node is a standby; the active node is '${leader}'`,
   );
 }
+
+/** The error a sealed or uninitialised HA node answers the leader with. */
+const SEALED_ERROR = "Vault is sealed";
 
 const HEALTH_STATES: Record<number, [State, string]> = {
   429: ["standby", "This node is a standby (health 429)"],

@@ -8,7 +8,7 @@ import {
   type Verdict,
 } from "../lib/verdict.ts";
 import type { FailureKind, Probe } from "../lib/probe.ts";
-import { entryKey, FIXTURE, probeOf } from "./support/fixture.ts";
+import { entryKey, FIXTURE, fixtureEntry, probeOf } from "./support/fixture.ts";
 
 const URL_LEADER = "http://127.0.0.1:8200/v1/sys/leader";
 const URL_HEALTH = "http://127.0.0.1:8200/v1/sys/health";
@@ -480,6 +480,23 @@ Deno.test("a 3xx without a Location is named without a location", () => {
           "the target",
       });
     }
+  }
+});
+
+Deno.test("a 503 is sealed only with Vault's own 'Vault is sealed'", () => {
+  const sealed = fixtureEntry("vault", "/v1/sys/leader", "GET", "sealed_ha");
+  assert.deepEqual(decideLeader(answer(503, JSON.stringify(sealed.body))), {
+    active: false,
+    state: "sealed",
+    reason: "Vault is sealed or not initialised",
+  });
+  for (const text of ["unsealed", "Vault is sealed?", "vault is sealed"]) {
+    const body = JSON.stringify({ errors: [text] });
+    assert.deepEqual(decideLeader(answer(503, body)), {
+      active: false,
+      state: "server_error",
+      reason: `Vault is unavailable (503): ${text}`,
+    });
   }
 });
 
