@@ -108,7 +108,15 @@ async function readBody(
   maxBody: number,
 ): Promise<Uint8Array | undefined> {
   const coding = fields.get("transfer-encoding");
+  const length = fields.get("content-length");
   if (coding !== undefined) {
+    // Vault never sends both; a message that does may be split differently
+    // by whatever sits between Vault and the check.
+    if (length !== undefined) {
+      throw new MalformedAnswer(
+        "the answer carries both a length and a transfer coding",
+      );
+    }
     if (coding.toLowerCase() !== "chunked") {
       throw new MalformedAnswer(
         `the answer's transfer coding '${coding}' is not chunked`,
@@ -117,15 +125,19 @@ async function readBody(
     return await readChunked(input, maxBody);
   }
 
-  const length = fields.get("content-length");
   if (length === undefined) return await input.rest(maxBody);
-  const size = /^\d{1,15}(, *\d{1,15})*$/.test(length)
-    ? Number(length.split(",")[0])
-    : NaN;
+  const sizes = /^\d{1,15}(, *\d{1,15})*$/.test(length)
+    ? length.split(",").map(Number)
+    : [NaN];
+  const size = sizes[0] as number;
   if (!Number.isSafeInteger(size)) {
     throw new MalformedAnswer(
       `the answer's length '${length}' is not a number`,
     );
+  }
+  // A list of lengths is allowed only when all of them agree.
+  if (sizes.some((other) => other !== size)) {
+    throw new MalformedAnswer("the answer carries two different lengths");
   }
   if (size > maxBody) return undefined;
   return await input.exactly(size);

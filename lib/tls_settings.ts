@@ -178,13 +178,10 @@ function readCaDirectory(setting: Setting): string[] {
   }
 
   const certificates = names
-    .map((name) =>
-      readFile(
-        `${directory.replace(/\/+$/, "")}/${name}`,
-        "CA file",
-        setting.source,
-      )
-    )
+    .map((name) => `${directory.replace(/\/+$/, "")}/${name}`)
+    // A link to a pipe or device would block the read for ever.
+    .filter((path) => isRegularFile(path))
+    .map((path) => readFile(path, "CA file", setting.source))
     .filter((text) => CERTIFICATE.test(text));
   if (certificates.length === 0) {
     throw new SetupError(
@@ -197,9 +194,27 @@ function readCaDirectory(setting: Setting): string[] {
 function readFile(path: string, what: string, source: string): string {
   requireRead(path, what, source);
   try {
+    // Reading a pipe or a device blocks the whole run (a synchronous read
+    // stops the deadline too), so only a regular file is read.
+    if (!Deno.statSync(path).isFile) {
+      throw new SetupError(
+        `The ${what} '${path}' (from ${source}) is not a regular file: give the path of the PEM file itself`,
+      );
+    }
     return Deno.readTextFileSync(path);
   } catch (error: unknown) {
+    if (error instanceof SetupError) throw error;
     throw unreadable(path, what, source, error);
+  }
+}
+
+/** Whether `path` leads to a regular file (following links); false if not readable. */
+function isRegularFile(path: string): boolean {
+  try {
+    return Deno.statSync(path).isFile;
+  } catch {
+    // Left to readFile, which names the problem.
+    return true;
   }
 }
 

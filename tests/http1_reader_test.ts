@@ -113,3 +113,37 @@ for (
     );
   });
 }
+
+for (
+  const [name, head, message] of [
+    [
+      "a length list whose lengths differ",
+      'HTTP/1.1 200 OK\r\nContent-Length: 2, 40\r\n\r\n{}{"ha_enabled":true,"is_self":true}',
+      "the answer carries two different lengths",
+    ],
+    [
+      "a length together with a chunked coding",
+      "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n",
+      "the answer carries both a length and a transfer coding",
+    ],
+  ]
+) {
+  Deno.test(`readAnswer refuses ${name}`, async () => {
+    const { connection } = endlessConnection(head as string, "", Infinity);
+    await assert.rejects(
+      readAnswer(connection, MAX_BODY),
+      (error: unknown) =>
+        error instanceof MalformedAnswer && error.message === message,
+    );
+  });
+}
+
+Deno.test("readAnswer accepts a length list whose lengths agree", async () => {
+  const { connection } = endlessConnection(
+    "HTTP/1.1 200 OK\r\nContent-Length: 2,2\r\n\r\n{}",
+    "",
+    Infinity,
+  );
+  const answer = await readAnswer(connection, MAX_BODY);
+  assert.equal(new TextDecoder().decode(answer.body), "{}");
+});

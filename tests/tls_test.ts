@@ -400,6 +400,41 @@ Deno.test({
       });
     }
 
+    // A pipe or device never ends: reading one would block the run past
+    // any deadline. The kill signal only stops a run that hangs.
+    const pipe = `${certs.dir}/pipe.pem`;
+    const piped = `${certs.dir}/piped.d`;
+    await new Deno.Command("mkfifo", { args: [pipe] }).output();
+    await Deno.mkdir(piped);
+    await Deno.symlink(pipe, `${piped}/ca.pem`);
+    for (
+      const [name, args, line] of [
+        [
+          "a CA file that is a pipe",
+          ["--url", vault.url, "--cacert", pipe],
+          `The CA certificate '${pipe}' (from --cacert) is not a regular file: give the path of the PEM file itself`,
+        ],
+        [
+          "a CA directory whose only entry links to a pipe",
+          ["--url", vault.url, "--capath", piped],
+          `The CA directory '${piped}' (from --capath) holds no PEM certificate: put Vault's CA certificate there, or pass --cacert`,
+        ],
+        [
+          "a CA file that is a directory",
+          ["--url", vault.url, "--cacert", piped],
+          `The CA certificate '${piped}' (from --cacert) is not a regular file: give the path of the PEM file itself`,
+        ],
+      ] as const
+    ) {
+      await t.step(name, async () => {
+        const result = await run(args, {
+          permissions,
+          signal: AbortSignal.timeout(10_000),
+        });
+        assertOneLine(result, 1, line);
+      });
+    }
+
     await t.step(
       "--json names the target and check of a setup error",
       async () => {

@@ -21,6 +21,8 @@ export interface RunOptions {
   env?: Record<string, string>;
   /** Runs this executable instead of `deno run ... main.ts`. */
   executable?: string;
+  /** Kills the program when aborted, for a run that might never end. */
+  signal?: AbortSignal;
 }
 
 /** What one run did. */
@@ -64,6 +66,7 @@ export async function run(
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
+    ...(options.signal ? { signal: options.signal } : {}),
   }).output();
   const elapsedMs = performance.now() - started;
 
