@@ -29,7 +29,9 @@ Options:
                          and is_self are true (default);
                          health: GET /v1/sys/health, active only on 200
                          with initialized true, sealed, standby and
-                         performance_standby false;
+                         performance_standby false; cannot tell a Vault
+                         without HA from an active node: prefer leader or
+                         both;
                          both: both must say active
   -d, --debug            Explain the run on stderr: target, request, answer,
                          time taken and verdict

@@ -176,7 +176,9 @@ const HEALTH_STATES: Record<number, [State, string]> = {
 /**
  * Decides from an answer of `GET /v1/sys/health`, asked without parameters so
  * that only the active node answers 200. A 200 whose body contradicts it
- * (standby, sealed, uninitialised) is not trusted.
+ * (standby, sealed, uninitialised) is not trusted. A Vault without HA also
+ * answers 200, and nothing in the answer tells it from an active node: only
+ * the leader endpoint can (`ha_enabled`).
  */
 export function decideHealth(probe: Probe): Verdict {
   if (probe.failure) {

@@ -107,7 +107,7 @@ async function write(root: string, path: string, text: string) {
   await Deno.chmod(root + path, 0o644);
 }
 
-function test(name: string, fn: () => Promise<void>) {
+function test(name: string, fn: (t: Deno.TestContext) => Promise<void>) {
   Deno.test({ name, ignore: !asRoot, fn, sanitizeResources: false });
 }
 
@@ -204,6 +204,21 @@ test("doctor flags a keepalived timeout not longer than the deadline", async () 
     result.stdout,
     /keepalived's timeout for 'vault_active' \(1 s\) is not longer than the check's deadline \(1 s\)/,
   );
+});
+
+test("doctor warns that --check health cannot tell a Vault without HA", async () => {
+  const good = await Deno.readTextFile(FIXTURES + "good.conf");
+  const result = await doctor({
+    confText: good.replace("--timeout 0.8", "--timeout 0.8 --check health"),
+  });
+  assert.equal(result.code, 0, result.stdout + result.stderr);
+  assert.deepEqual(result.findings, ["warning check-health-only"]);
+  const expected = `
+warning [check-health-only] ${CONF}:9: the script line of 'vault_active' uses --check health
+  why: /v1/sys/health answers a Vault without HA (ha_enabled false) exactly as an active node, so every such node would claim the VIP
+  fix: use --check leader (the default) or --check both
+`;
+  assert.ok(result.stdout.includes(expected), result.stdout);
 });
 
 test("doctor flags weight together with nopreempt", async () => {

@@ -167,6 +167,8 @@ export function checkConfig(
       });
     }
 
+    findings.push(...optionFindings(script, name));
+
     const deadlineMs = script.options?.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     if (timeout * 1000 <= deadlineMs) {
       findings.push({
@@ -437,4 +439,25 @@ function numberOf(statement: Statement, name: string): number | undefined {
   const text = childrenNamed(statement, name)[0]?.words[1]?.text;
   const value = text === undefined ? NaN : Number(text);
   return Number.isFinite(value) ? value : undefined;
+}
+
+/**
+ * Flags the script line's options that parse but weaken the check:
+ * `--check health` (active on a Vault without HA).
+ */
+function optionFindings(script: CheckScript, name: string): Finding[] {
+  const findings: Finding[] = [];
+  const options = script.options;
+  if (options?.check === "health") {
+    findings.push({
+      severity: "warning",
+      code: "check-health-only",
+      where: script.where,
+      what: `the script line of '${name}' uses --check health`,
+      why:
+        "/v1/sys/health answers a Vault without HA (ha_enabled false) exactly as an active node, so every such node would claim the VIP",
+      fix: "use --check leader (the default) or --check both",
+    });
+  }
+  return findings;
 }
