@@ -221,6 +221,27 @@ warning [check-health-only] ${CONF}:9: the script line of 'vault_active' uses --
   assert.ok(result.stdout.includes(expected), result.stdout);
 });
 
+test("doctor flags --help or --version on the script line as an error", async (t) => {
+  const good = await Deno.readTextFile(FIXTURES + "good.conf");
+  for (const flag of ["--help", "-h", "--version"]) {
+    await t.step(flag, async () => {
+      const result = await doctor({
+        confText: good.replace("--timeout 0.8", `--timeout 0.8 ${flag}`),
+      });
+      assert.equal(result.code, 1, result.stdout + result.stderr);
+      assert.deepEqual(result.findings, ["error script-never-checks"]);
+      const expected = `
+error [script-never-checks] ${CONF}:9: the script line of 'vault_active' passes '${flag}'
+  why: the check then prints its ${
+        flag === "--version" ? "version" : "help"
+      } and exits 0 on every run without asking Vault, so this node looks active forever
+  fix: remove '${flag}' from the script line
+`;
+      assert.ok(result.stdout.includes(expected), result.stdout);
+    });
+  }
+});
+
 test("doctor flags weight together with nopreempt", async () => {
   const result = await doctor({ conf: "weight_nopreempt.conf" });
   assert.equal(result.code, 1);

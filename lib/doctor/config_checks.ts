@@ -441,13 +441,31 @@ function numberOf(statement: Statement, name: string): number | undefined {
   return Number.isFinite(value) ? value : undefined;
 }
 
+/** The flags that make the check print and exit 0 without asking Vault. */
+const NEVER_CHECKS = ["--help", "-h", "--version"];
+
 /**
- * Flags the script line's options that parse but weaken the check:
- * `--check health` (active on a Vault without HA).
+ * Flags the script line's options that parse but defeat the check: help or
+ * version (exit 0 forever) and `--check health` (active on a Vault without
+ * HA).
  */
 function optionFindings(script: CheckScript, name: string): Finding[] {
   const findings: Finding[] = [];
   const options = script.options;
+  if (options?.help || options?.version) {
+    const flags = script.call.args.filter((arg) => NEVER_CHECKS.includes(arg))
+      .map((flag) => `'${flag}'`).join(" and ");
+    findings.push({
+      severity: "error",
+      code: "script-never-checks",
+      where: script.where,
+      what: `the script line of '${name}' passes ${flags}`,
+      why: `the check then prints its ${
+        options.help ? "help" : "version"
+      } and exits 0 on every run without asking Vault, so this node looks active forever`,
+      fix: `remove ${flags} from the script line`,
+    });
+  }
   if (options?.check === "health") {
     findings.push({
       severity: "warning",
