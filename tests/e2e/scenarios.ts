@@ -6,6 +6,7 @@
 
 import type { Cluster } from "./cluster.ts";
 import type { Sample } from "./sampler.ts";
+import type { VaultChange } from "./vault_node.ts";
 
 /** What a measured change is counted as in the summary. */
 export type WindowKind =
@@ -126,38 +127,54 @@ export interface Scenario {
   run(stage: Stage): Promise<void>;
 }
 
-/** Leadership passes from `from` to `to`, as in a Vault step-down. */
-function handOver(stage: Stage, from: string, to: string) {
+const ACTIVE: VaultChange = { state: "active" };
+
+/** Still claims to be active, but never answers. */
+const HANGING: VaultChange = { state: "active", behaviour: "hang" };
+
+/** A change that sets host Vaults one after another, in the order given. */
+function setVaults(
+  stage: Stage,
+  ...changes: readonly (readonly [string, VaultChange])[]
+): () => Promise<void> {
   return async () => {
-    await stage.cluster.setVault(from, { state: "standby" });
-    await stage.cluster.setVault(to, { state: "active" });
+    for (const [name, change] of changes) {
+      await stage.cluster.setVault(name, change);
+    }
   };
 }
 
-/** Every host standby except `active`. */
-function only(cluster: Cluster, active: string): Record<string, string> {
-  return Object.fromEntries(
-    cluster.names.map((name) => [name, name === active ? "active" : "standby"]),
+/** Leadership passes from `from` to `to`, as in a Vault step-down. */
+function handOver(stage: Stage, from: string, to: string) {
+  return setVaults(stage, [from, { state: "standby" }], [to, ACTIVE]);
+}
+
+/** The active Vault on `from` hangs, then `to` becomes active. */
+function hangOver(stage: Stage, from: string, to: string) {
+  return setVaults(stage, [from, HANGING], [to, ACTIVE]);
+}
+
+/**
+ * Every host standby except `active`, and the VIP on `active` before
+ * anything is measured.
+ */
+function startOn(stage: Stage, active: string): Promise<void> {
+  const states = Object.fromEntries(
+    stage.cluster.names.map((name) => [
+      name,
+      name === active ? "active" : "standby",
+    ]),
   );
+  return stage.arrange(states, active);
 }
 
 /** Leadership moves from host a to host b and back, as in two step-downs. */
 export const MOVE_AND_BACK: Scenario = {
   name: "leadership moves from a to b and back",
   run: async (stage) => {
-    await stage.arrange(only(stage.cluster, "a"), "a");
-    await stage.measure(
-      "a to b",
-      "leadership",
-      "b",
-      handOver(stage, "a", "b"),
-    );
-    await stage.measure(
-      "b to a",
-      "leadership",
-      "a",
-      handOver(stage, "b", "a"),
-    );
+    await startOn(stage, "a");
+    await stage.measure("a to b", "leadership", "b", handOver(stage, "a", "b"));
+    await stage.measure("b to a", "leadership", "a", handOver(stage, "b", "a"));
   },
 };
 
@@ -168,29 +185,26 @@ export function scenarios(): Scenario[] {
     {
       name: "the active node is sealed",
       run: async (stage) => {
-        await stage.arrange(only(stage.cluster, "a"), "a");
+        await startOn(stage, "a");
         await stage.measure(
           "a sealed, b active",
           "leadership",
           "b",
-          async () => {
-            await stage.cluster.setVault("a", { state: "sealed" });
-            await stage.cluster.setVault("b", { state: "active" });
-          },
+          setVaults(stage, ["a", { state: "sealed" }], ["b", ACTIVE]),
         );
       },
     },
     {
       name: "the active node's Vault is killed",
       run: async (stage) => {
-        await stage.arrange(only(stage.cluster, "b"), "b");
+        await startOn(stage, "b");
         await stage.measure(
           "b killed, a active",
           "leadership",
           "a",
           async () => {
             await stage.cluster.killVault("b");
-            await stage.cluster.setVault("a", { state: "active" });
+            await stage.cluster.setVault("a", ACTIVE);
           },
         );
         await stage.cluster.restartVault("b", "standby");
@@ -200,25 +214,19 @@ export function scenarios(): Scenario[] {
     {
       name: "the active node's Vault hangs",
       run: async (stage) => {
-        await stage.arrange(only(stage.cluster, "a"), "a");
+        await startOn(stage, "a");
         await stage.measure(
           "a hangs, b active",
           "leadership",
           "b",
-          async () => {
-            await stage.cluster.setVault("a", {
-              state: "active",
-              behaviour: "hang",
-            });
-            await stage.cluster.setVault("b", { state: "active" });
-          },
+          hangOver(stage, "a", "b"),
         );
       },
     },
     {
       name: "every node is standby during an election",
       run: async (stage) => {
-        await stage.arrange(only(stage.cluster, "a"), "a");
+        await startOn(stage, "a");
         await stage.measure("all in election", "gone", null, async () => {
           for (const name of stage.cluster.names) {
             await stage.cluster.setVault(name, { state: "election" });
@@ -229,27 +237,28 @@ export function scenarios(): Scenario[] {
           "b wins the election",
           "leadership",
           "b",
-          async () => {
-            await stage.cluster.setVault("b", { state: "active" });
-          },
+          setVaults(stage, ["b", ACTIVE]),
         );
       },
     },
     {
       name: "two nodes claim to be active",
       run: async (stage) => {
-        await stage.arrange(only(stage.cluster, "a"), "a");
-        await stage.cluster.setVault("b", { state: "active" });
+        await startOn(stage, "a");
+        await stage.cluster.setVault("b", ACTIVE);
         await stage.holdOne(3_000, "while a and b both claim active");
-        await stage.measure("b back to standby", "other", "a", async () => {
-          await stage.cluster.setVault("b", { state: "standby" });
-        });
+        await stage.measure(
+          "b back to standby",
+          "other",
+          "a",
+          setVaults(stage, ["b", { state: "standby" }]),
+        );
       },
     },
     {
       name: "VRRP adverts are blocked between hosts",
       run: async (stage) => {
-        await stage.arrange(only(stage.cluster, "a"), "a");
+        await startOn(stage, "a");
         await stage.cluster.isolateAll(true);
         try {
           await stage.hold("a", 2_000, "while adverts are blocked");
@@ -273,10 +282,7 @@ export const ROTATION: Scenario = {
   name: "leadership rotates through every host",
   run: async (stage) => {
     const names = stage.cluster.names;
-    await stage.arrange(
-      only(stage.cluster, names[0] as string),
-      names[0] as string,
-    );
+    await startOn(stage, names[0] as string);
     for (let index = 0; index < names.length; index++) {
       const from = names[index] as string;
       const to = names[(index + 1) % names.length] as string;
@@ -297,18 +303,12 @@ export const ROTATION: Scenario = {
 export const SLOW_CHECK: Scenario = {
   name: "a check slower than keepalived's timeout",
   run: async (stage) => {
-    await stage.arrange(only(stage.cluster, "a"), "a");
+    await startOn(stage, "a");
     await stage.measure(
       "a hangs past the timeout, b active",
       "slow_check",
       "b",
-      async () => {
-        await stage.cluster.setVault("a", {
-          state: "active",
-          behaviour: "hang",
-        });
-        await stage.cluster.setVault("b", { state: "active" });
-      },
+      hangOver(stage, "a", "b"),
     );
   },
 };
