@@ -1,7 +1,11 @@
 import assert from "node:assert/strict";
 import { run } from "./support/run.ts";
-import { startSimulator } from "./support/simulator.ts";
-import { haveOpenssl, makeCertificates } from "./support/certificates.ts";
+import { type NodeStateName, startSimulator } from "./support/simulator.ts";
+import {
+  type Certificates,
+  haveOpenssl,
+  makeCertificates,
+} from "./support/certificates.ts";
 
 /** The permissions of `deno task doctor`, the network narrowed to loopback. */
 const DOCTOR_PERMISSIONS = [
@@ -85,11 +89,35 @@ async function doctor(setup: HostSetup): Promise<Doctored> {
       code,
       stdout,
       stderr,
-      findings: [...stdout.matchAll(/^(error|warning) \[([a-z-]+)\]/gm)]
-        .map((match) => `${match[1]} ${match[2]}`),
+      findings: findingsOf(stdout),
     };
   } finally {
     await Deno.remove(root, { recursive: true });
+  }
+}
+
+/** `severity code` of each finding in the doctor's report, in order. */
+function findingsOf(stdout: string): string[] {
+  return [...stdout.matchAll(/^(error|warning) \[([a-z-]+)\]/gm)]
+    .map((match) => `${match[1]} ${match[2]}`);
+}
+
+/** The fixture `good.conf` with `search` replaced by `replacement`. */
+async function goodConfWith(
+  search: string,
+  replacement: string,
+): Promise<string> {
+  const good = await Deno.readTextFile(FIXTURES + "good.conf");
+  return good.replace(search, replacement);
+}
+
+/** Runs `body` while the shared simulated Vault answers as `state`. */
+async function whileVaultIs(state: NodeStateName, body: () => Promise<void>) {
+  vault.set({ state });
+  try {
+    await body();
+  } finally {
+    vault.set({ state: "active" });
   }
 }
 
@@ -207,9 +235,11 @@ test("doctor flags a keepalived timeout not longer than the deadline", async () 
 });
 
 test("doctor warns that --check health cannot tell a Vault without HA", async () => {
-  const good = await Deno.readTextFile(FIXTURES + "good.conf");
   const result = await doctor({
-    confText: good.replace("--timeout 0.8", "--timeout 0.8 --check health"),
+    confText: await goodConfWith(
+      "--timeout 0.8",
+      "--timeout 0.8 --check health",
+    ),
   });
   assert.equal(result.code, 0, result.stdout + result.stderr);
   assert.deepEqual(result.findings, ["warning check-health-only"]);
@@ -222,11 +252,10 @@ warning [check-health-only] ${CONF}:9: the script line of 'vault_active' uses --
 });
 
 test("doctor flags --help or --version on the script line as an error", async (t) => {
-  const good = await Deno.readTextFile(FIXTURES + "good.conf");
   for (const flag of ["--help", "-h", "--version"]) {
     await t.step(flag, async () => {
       const result = await doctor({
-        confText: good.replace("--timeout 0.8", `--timeout 0.8 ${flag}`),
+        confText: await goodConfWith("--timeout 0.8", `--timeout 0.8 ${flag}`),
       });
       assert.equal(result.code, 1, result.stdout + result.stderr);
       assert.deepEqual(result.findings, ["error script-never-checks"]);
@@ -274,9 +303,11 @@ test("doctor flags a path others can write: an error when root runs it", async (
     /'\/usr\/local\/bin' on the path of '\/usr\/local\/bin\/vault-ha-active-node' is writable by everyone/,
   );
 
-  const good = await Deno.readTextFile(FIXTURES + "good.conf");
   const asRootUser = await doctor({
-    confText: good.replace("script_user keepalived_script", "script_user root"),
+    confText: await goodConfWith(
+      "script_user keepalived_script",
+      "script_user root",
+    ),
     modes: { "/usr/local/bin": 0o777 },
   });
   assert.equal(asRootUser.code, 1);
@@ -332,9 +363,11 @@ test("doctor flags a check that cannot tell", async () => {
 });
 
 test("doctor's check flags replace the script line's and keep the others", async () => {
-  const good = await Deno.readTextFile(FIXTURES + "good.conf");
   const result = await doctor({
-    confText: good.replace("--timeout 0.8", "--timeout 0.8 --check health"),
+    confText: await goodConfWith(
+      "--timeout 0.8",
+      "--timeout 0.8 --check health",
+    ),
     env: "VAULT_ADDR=http://127.0.0.1:9\n",
     args: ["--timeout", "0.5", "--url", vault.url],
   });
@@ -348,27 +381,21 @@ test("doctor's check flags replace the script line's and keep the others", async
 });
 
 test("doctor flags a Vault that answers with an error instead of a state", async () => {
-  vault.set({ state: "server_error" });
-  try {
+  await whileVaultIs("server_error", async () => {
     const result = await doctor({});
     assert.equal(result.code, 1);
     assert.deepEqual(result.findings, ["error check-cannot-tell"]);
     assert.match(result.stdout, /^verdict now: not active \(server_error\): /m);
-  } finally {
-    vault.set({ state: "active" });
-  }
+  });
 });
 
 test("doctor reports Vault's answer without a finding when this node is a standby", async () => {
-  vault.set({ state: "standby" });
-  try {
+  await whileVaultIs("standby", async () => {
     const result = await doctor({});
     assert.equal(result.code, 0);
     assert.deepEqual(result.findings, []);
     assert.match(result.stdout, /^verdict now: not active \(standby\): /m);
-  } finally {
-    vault.set({ state: "active" });
-  }
+  });
 });
 
 test("doctor compares priorities with a peer's configuration", async () => {
@@ -418,6 +445,15 @@ if (!OPENSSL) {
   );
 }
 
+/** An active simulated Vault serving HTTPS with the loopback certificate. */
+async function startHttpsVault(certs: Certificates) {
+  return await startSimulator({
+    state: "active",
+    cert: await Deno.readTextFile(certs.loopback.cert),
+    key: await Deno.readTextFile(certs.loopback.key),
+  });
+}
+
 Deno.test({
   name:
     "doctor checks an https target with the CA of the script line or its own --cacert",
@@ -425,17 +461,15 @@ Deno.test({
   sanitizeResources: false,
   async fn() {
     const certs = await makeCertificates();
-    await using https = await startSimulator({
-      state: "active",
-      cert: await Deno.readTextFile(certs.loopback.cert),
-      key: await Deno.readTextFile(certs.loopback.key),
-    });
+    await using https = await startHttpsVault(certs);
     try {
-      const good = await Deno.readTextFile(FIXTURES + "good.conf");
       const files = { "/etc/vault/ca.pem": await Deno.readTextFile(certs.ca) };
       const env = `VAULT_ADDR=${https.url}\n`;
       const fromLine = await doctor({
-        confText: good.replace("--timeout 0.8", "--cacert /etc/vault/ca.pem"),
+        confText: await goodConfWith(
+          "--timeout 0.8",
+          "--cacert /etc/vault/ca.pem",
+        ),
         files,
         env,
       });
@@ -494,6 +528,20 @@ async function liveHost(wrapperPermissions: string, scriptArgs: string) {
     dir,
     certs,
     wrapper,
+    /** Runs the doctor on this host, keepalived's environment naming `url`. */
+    async doctor(url: string, permissions: string[]) {
+      await Deno.writeTextFile(
+        `${dir}/env`,
+        `VAULT_ADDR=${url}\nDENO_DIR=${dir}/deno\n`,
+      );
+      return await run([
+        "doctor",
+        "--config",
+        `${dir}/keepalived.conf`,
+        "--env-file",
+        `${dir}/env`,
+      ], { permissions });
+    },
     async remove() {
       await certs.remove();
       await Deno.remove(dir, { recursive: true });
@@ -513,23 +561,9 @@ Deno.test({
         "--no-prompt --allow-env=VAULT_ADDR --allow-net --allow-read=CERTS",
         "--cacert CERTS/ca.pem",
       );
-      await using https = await startSimulator({
-        state: "active",
-        cert: await Deno.readTextFile(host.certs.loopback.cert),
-        key: await Deno.readTextFile(host.certs.loopback.key),
-      });
+      await using https = await startHttpsVault(host.certs);
       try {
-        await Deno.writeTextFile(
-          `${host.dir}/env`,
-          `VAULT_ADDR=${https.url}\nDENO_DIR=${host.dir}/deno\n`,
-        );
-        const result = await run([
-          "doctor",
-          "--config",
-          `${host.dir}/keepalived.conf`,
-          "--env-file",
-          `${host.dir}/env`,
-        ], { permissions });
+        const result = await host.doctor(https.url, permissions);
         assert.equal(result.code, 0, result.stdout + result.stderr);
         assert.ok(
           result.stdout.includes(
@@ -555,23 +589,14 @@ Deno.test({
           "--cacert CERTS/ca.pem",
         );
         try {
-          await Deno.writeTextFile(
-            `${host.dir}/env`,
-            `VAULT_ADDR=https://127.0.0.1:8200\nDENO_DIR=${host.dir}/deno\n`,
+          const result = await host.doctor(
+            "https://127.0.0.1:8200",
+            permissions,
           );
-          const result = await run([
-            "doctor",
-            "--config",
-            `${host.dir}/keepalived.conf`,
-            "--env-file",
-            `${host.dir}/env`,
-          ], { permissions });
           assert.equal(result.code, 1, result.stdout + result.stderr);
-          assert.deepEqual(
-            [...result.stdout.matchAll(/^(error|warning) \[([a-z-]+)\]/gm)]
-              .map((match) => `${match[1]} ${match[2]}`),
-            ["error check-cannot-tell"],
-          );
+          assert.deepEqual(findingsOf(result.stdout), [
+            "error check-cannot-tell",
+          ]);
           assert.ok(
             result.stdout.includes(
               `error [check-cannot-tell] the check cannot tell whether this node is active: Reading the CA certificate '${host.certs.dir}/ca.pem' (from --cacert) is not allowed: run with --allow-read=${host.certs.dir}/ca.pem\n`,
