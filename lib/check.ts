@@ -2,7 +2,7 @@
  * One check: ask the target's endpoints under one deadline and decide.
  */
 
-import { ask, type Probe } from "./probe.ts";
+import { ask, classify, type Probe, startProbe } from "./probe.ts";
 import { type Target, urlHost } from "./target.ts";
 import type { CheckMode } from "./options.ts";
 import type { TlsSettings } from "./tls_settings.ts";
@@ -45,8 +45,18 @@ export async function runCheck(
   const deadline = AbortSignal.timeout(leftMs);
   let probe: (path: string) => Promise<Probe>;
   if (target.scheme === "http") {
-    const client = createClient(target);
-    probe = (path) => ask(target, path, client, deadline, timeoutMs);
+    try {
+      const client = createClient(target);
+      probe = (path) => ask(target, path, client, deadline, timeoutMs);
+    } catch (error: unknown) {
+      // Deno builds its CA store even for plain HTTP, from DENO_CERT and
+      // DENO_TLS_CA_STORE: each request fails as that problem.
+      probe = (path) => {
+        const url = target.base + path;
+        const failure = classify(error, url, target, deadline, timeoutMs);
+        return Promise.resolve(startProbe(path, url)({ failure }));
+      };
+    }
   } else {
     const { askDirect } = await import("./direct_probe.ts");
     probe = (path) => askDirect(target, path, tls, deadline, timeoutMs);

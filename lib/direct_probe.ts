@@ -10,7 +10,10 @@ import { MalformedAnswer, readAnswer } from "./http1_reader.ts";
 import {
   classify,
   describe,
+  type Failure,
+  incomplete,
   MAX_BODY_BYTES,
+  notHttp1,
   type Probe,
   startProbe,
   tooLarge,
@@ -50,11 +53,21 @@ export async function askDirect(
       // Already closed.
     }
   };
+  // Whether any byte of the answer arrived, which tells a cut-off answer
+  // from a server that hung up during the handshake.
+  let answered = false;
   deadline.addEventListener("abort", hangUp, { once: true });
   try {
     connection = await beforeDeadline(dial(target, tls), deadline);
     await writeAll(connection, request(target, endpoint));
-    const answer = await readAnswer(connection, MAX_BODY_BYTES);
+    const dialled = connection;
+    const answer = await readAnswer({
+      read: async (buffer) => {
+        const count = await dialled.read(buffer);
+        if (count) answered = true;
+        return count;
+      },
+    }, MAX_BODY_BYTES);
     if (answer.body === undefined) return done({ failure: tooLarge(url) });
     return done({
       answer: {
@@ -65,17 +78,92 @@ export async function askDirect(
       },
     });
   } catch (error: unknown) {
-    const failure = classify(error, url, target, deadline, timeoutMs);
-    if (failure.kind === "unreachable" || failure.kind === "tls_error") {
-      // rustls appends a documentation link that helps no operator.
-      failure.message = failure.message.replace(/: https:\/\/\S+$/, "") +
-        hint(describe(error), error, target, tls);
-    }
-    return done({ failure });
+    return done({
+      failure: classifyDirect(
+        error,
+        url,
+        target,
+        tls,
+        deadline,
+        timeoutMs,
+        answered,
+      ),
+    });
   } finally {
     deadline.removeEventListener("abort", hangUp);
     hangUp();
   }
+}
+
+/** Classifies like the fetch probe, with what only this probe knows. */
+function classifyDirect(
+  error: unknown,
+  url: string,
+  target: Target,
+  tls: TlsSettings | undefined,
+  deadline: AbortSignal,
+  timeoutMs: number,
+  answered: boolean,
+): Failure {
+  const failure = classify(
+    error,
+    url,
+    target,
+    deadline,
+    timeoutMs,
+    tls?.caSource,
+  );
+  if (failure.kind === "timeout" || failure.kind === "not_permitted") {
+    return failure;
+  }
+  const detail = describe(error);
+  if (error instanceof MalformedAnswer && failure.kind !== "incomplete") {
+    return notHttp1(url, detail);
+  }
+  // Vault closes with close_notify; a bare close after part of the answer
+  // is a cut-off answer, as over plain HTTP.
+  if (answered && /close_notify/i.test(detail)) {
+    return incomplete(url, " (without TLS close_notify)");
+  }
+  const pair = clientPairProblem(detail, tls);
+  if (pair) {
+    return {
+      kind: "tls_error",
+      message: `TLS with '${url}' not attempted: ${pair}`,
+    };
+  }
+  if (failure.kind === "unreachable" || failure.kind === "tls_error") {
+    // rustls appends a documentation link that helps no operator.
+    failure.message = failure.message.replace(/: https:\/\/\S+$/, "") +
+      hint(detail, target, tls);
+  }
+  return failure;
+}
+
+/**
+ * What is wrong with the client certificate and key when Deno refuses them
+ * before dialling; the files were checked as PEM when read, so what is left
+ * is a key Deno cannot use or one of another certificate.
+ */
+function clientPairProblem(
+  detail: string,
+  tls: TlsSettings | undefined,
+): string | undefined {
+  if (tls?.keySource === undefined || tls.certSource === undefined) {
+    return undefined;
+  }
+  const fix =
+    `give the unencrypted PEM private key (PKCS#8, RSA or EC) of the client certificate`;
+  if (/KeyMismatch|keys may not be consistent/i.test(detail)) {
+    return `the client key (${tls.keySource}) does not belong to the client certificate (${tls.certSource}): ${fix}`;
+  }
+  if (/No keys found in key data|Unable to decode key/i.test(detail)) {
+    return `the client key (${tls.keySource}) holds no private key Deno can use (${detail}): ${fix} (${tls.certSource})`;
+  }
+  if (/Unable to decode certificate/i.test(detail)) {
+    return `the client certificate (${tls.certSource}) cannot be decoded (${detail}): give the client certificate in PEM form`;
+  }
+  return undefined;
 }
 
 function dial(
@@ -148,14 +236,10 @@ async function writeAll(connection: Deno.Conn, bytes: Uint8Array) {
 /** What to do about a TLS or connection failure, as a clause to append. */
 function hint(
   detail: string,
-  error: unknown,
   target: Target,
   tls: TlsSettings | undefined,
 ): string {
   const name = tls?.serverName ?? target.hostname;
-  if (error instanceof MalformedAnswer) {
-    return ": something other than Vault's API answers at the target";
-  }
   if (/No such file or directory/i.test(detail) && target.socketPath) {
     return `: the socket '${target.socketPath}' does not exist; check Vault's listener "unix" address`;
   }
@@ -186,8 +270,20 @@ function hint(
   if (/close_notify/i.test(detail) && tls?.cert !== undefined) {
     return ": Vault hung up during TLS: check that --cert and --key are a client certificate Vault trusts";
   }
-  if (/InvalidContentType|corrupt message|not a TLS/i.test(detail)) {
+  // What rustls says when the first bytes back are not a TLS record.
+  if (
+    /corrupt message of type (?:InvalidContentType|UnknownProtocolVersion)/i
+      .test(detail)
+  ) {
     return ": the target does not speak TLS; use an http:// address if Vault's listener has tls_disable";
+  }
+  if (/HandshakePayloadTooLarge/i.test(detail)) {
+    return ": Vault's certificate chain is larger than a TLS handshake message may be (64 KiB): serve only Vault's certificate and its intermediate CAs in the listener's tls_cert_file";
+  }
+  if (/BadEncoding/i.test(detail)) {
+    return `: a certificate cannot be parsed, Vault's${
+      tls?.caSource ? ` or the CA given (${tls.caSource})` : ""
+    }: check it with 'openssl x509 -noout -text -in FILE'`;
   }
   return "";
 }

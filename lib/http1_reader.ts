@@ -24,6 +24,8 @@ export const MAX_HEAD_BYTES = 16 * 1024;
 
 const CRLF = [13, 10] as const;
 
+const STATUS_PREFIX = new TextEncoder().encode("HTTP/");
+
 const READ_SIZE = 16 * 1024;
 
 /** Characters HTTP forbids in a head line (a tab is allowed). */
@@ -37,11 +39,20 @@ const CONTROL = /[\u0000-\u0008\u000a-\u001f\u007f]/;
  * connection throws (closing it from outside ends a pending read).
  */
 export async function readAnswer(
-  connection: Deno.Conn,
+  connection: Pick<Deno.Conn, "read">,
   maxBody: number,
 ): Promise<RawAnswer> {
   const input = new Input(connection, 2 * (MAX_HEAD_BYTES + maxBody));
   for (;;) {
+    // Something that is not HTTP (HTTP/0.9, another protocol) is named at
+    // its first bytes, not after waiting for a line end it may never send.
+    if (!await input.startsWith(STATUS_PREFIX)) {
+      throw new MalformedAnswer(
+        `the answer does not start with an HTTP/1.1 status line ('${
+          input.peek(40)
+        }')`,
+      );
+    }
     const headers = await parseHead(await input.line(MAX_HEAD_BYTES), input);
     if (headers.status >= 100 && headers.status < 200) {
       if (headers.status === 101) {
@@ -169,7 +180,7 @@ async function readChunked(
 
 /** Buffered reading from a connection. */
 class Input {
-  #connection: Deno.Conn;
+  #connection: Pick<Deno.Conn, "read">;
   #buffer: Uint8Array = new Uint8Array(0);
   #ended = false;
   #received = 0;
@@ -181,7 +192,7 @@ class Input {
    * that succeed at once (a TLS stream with buffered data) never let the
    * deadline's timer run, so the reader must stop on its own.
    */
-  constructor(connection: Deno.Conn, limit: number) {
+  constructor(connection: Pick<Deno.Conn, "read">, limit: number) {
     this.#connection = connection;
     this.#limit = limit;
   }
@@ -199,6 +210,23 @@ class Input {
       }
       if (!await this.#fill()) throw this.#closed();
     }
+  }
+
+  /** Whether the next bytes are `prefix`, reading no further than a mismatch. */
+  async startsWith(prefix: Uint8Array): Promise<boolean> {
+    for (;;) {
+      const shared = Math.min(prefix.length, this.#buffer.length);
+      for (let i = 0; i < shared; i++) {
+        if (this.#buffer[i] !== prefix[i]) return false;
+      }
+      if (shared === prefix.length) return true;
+      if (!await this.#fill()) throw this.#closed();
+    }
+  }
+
+  /** Up to `count` of the bytes read but not taken, as text. */
+  peek(count: number): string {
+    return new TextDecoder().decode(this.#buffer.subarray(0, count));
   }
 
   /** Exactly `size` bytes. */

@@ -26,6 +26,7 @@ export type FailureKind =
   | "unreachable"
   | "too_large"
   | "incomplete"
+  | "malformed"
   | "not_permitted";
 
 /** Why no usable answer arrived, in the operator's words. */
@@ -151,8 +152,10 @@ function declaredLength(headers: Headers): number | undefined {
 
 /**
  * Names why a request failed, in the operator's words: the deadline passed,
- * a permission is missing, the connection was refused or cut short, TLS
- * failed, or anything else the runtime said.
+ * a permission is missing, the connection was refused or cut short, the
+ * answer was not HTTP, Deno's own CA settings failed, TLS failed, or
+ * anything else the runtime said. `caSource` names the CA the check was
+ * given, if any.
  */
 export function classify(
   error: unknown,
@@ -160,6 +163,7 @@ export function classify(
   target: Target,
   deadline: AbortSignal,
   timeoutMs: number,
+  caSource?: string,
 ): Failure {
   if (deadline.aborted) {
     return {
@@ -190,14 +194,20 @@ export function classify(
       } refused: Vault is not running or not listening there`,
     };
   }
-  if (INCOMPLETE.test(words)) {
+  if (INCOMPLETE.test(words)) return incomplete(url);
+  const notHttp = NOT_HTTP.exec(words);
+  if (notHttp) return notHttp1(url, notHttp[0]);
+  const trust = runtimeTrustProblem(words, caSource);
+  if (trust) {
     return {
-      kind: "incomplete",
-      message:
-        `The connection to '${url}' closed before a complete answer: Vault may be restarting, or something other than Vault listens at the target`,
+      kind: "tls_error",
+      message: `Request to '${url}' not sent: ${trust}`,
     };
   }
-  if (/certificate|tls|handshake|UnknownIssuer|NotValidForName/i.test(words)) {
+  if (
+    /certificate|tls|handshake|UnknownIssuer|NotValidForName|received corrupt message|received fatal alert/i
+      .test(words)
+  ) {
     return {
       kind: "tls_error",
       message: `TLS with '${url}' failed: ${detail}`,
@@ -209,9 +219,64 @@ export function classify(
   };
 }
 
+/** The failure of an answer cut off before its end. */
+export function incomplete(url: string, how = ""): Failure {
+  return {
+    kind: "incomplete",
+    message:
+      `The connection to '${url}' closed before a complete answer${how}: Vault may be restarting, or something other than Vault listens at the target`,
+  };
+}
+
+/** The failure of an answer that is not HTTP/1.1 as Vault speaks it. */
+export function notHttp1(url: string, what: string): Failure {
+  return {
+    kind: "malformed",
+    message:
+      `'${url}' answered something that is not HTTP/1.1 as Vault speaks it (${what}): check what listens at the target`,
+  };
+}
+
 /** How the runtime says the server hung up in the middle of its answer. */
 const INCOMPLETE =
   /connection closed before message completed|error reading a body|unexpected eof|incomplete message/i;
+
+/** How fetch says the answer could not be parsed as HTTP. */
+const NOT_HTTP =
+  /invalid HTTP (?:version|status-code|header|method) parsed|message head is too large|invalid content-length parsed|unexpected transfer-encoding parsed|received unexpected message from connection/i;
+
+/**
+ * What went wrong when Deno loaded the CAs it trusts from its own
+ * variables, which keepalived's environment may carry: DENO_CERT (a CA
+ * file), DENO_TLS_CA_STORE (the stores) and, with DENO_TLS_CA_STORE=system,
+ * SSL_CERT_FILE or SSL_CERT_DIR. The check cannot read them (no permission
+ * is asked), so it goes by the runtime's words.
+ */
+function runtimeTrustProblem(
+  words: string,
+  caSource: string | undefined,
+): string | undefined {
+  const said = oneLine(words, 160);
+  if (/Failed opening CA file/i.test(words)) {
+    return `Deno cannot open the CA file that DENO_CERT names (${said}): remove DENO_CERT from keepalived's environment and give the CA with --cacert`;
+  }
+  if (/Unable to add pem file to certificate store/i.test(words)) {
+    // The check's own CA files were checked as PEM when read: this is
+    // DENO_CERT, unless the runtime reads PEM more strictly than that check.
+    return `Deno cannot load the CA file that DENO_CERT names (${said}): remove DENO_CERT from keepalived's environment${
+      caSource === undefined
+        ? " and give the CA with --cacert"
+        : `; if it is not set, check the CA given (${caSource})`
+    }`;
+  }
+  if (/Unknown certificate store/i.test(words)) {
+    return `DENO_TLS_CA_STORE names a store Deno does not know (${said}): remove DENO_TLS_CA_STORE from keepalived's environment and give the CA with --cacert`;
+  }
+  if (/Failed to load platform certificates/i.test(words)) {
+    return `Deno cannot load the system's CAs that DENO_TLS_CA_STORE=system asks for (${said}): remove DENO_TLS_CA_STORE (and SSL_CERT_FILE, SSL_CERT_DIR) from keepalived's environment and give the CA with --cacert`;
+  }
+  return undefined;
+}
 
 /** Flattens an error and its causes into one line without a stack. */
 export function describe(error: unknown): string {

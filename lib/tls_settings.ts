@@ -7,6 +7,7 @@
 import { readVariable } from "./env.ts";
 import { SetupError } from "./errors.ts";
 import type { Options } from "./options.ts";
+import { pemProblem } from "./pem_check.ts";
 import { describe } from "./probe.ts";
 
 /** How the check speaks TLS to Vault. */
@@ -20,6 +21,10 @@ export interface TlsSettings {
   serverName?: string;
   /** Where the trusted CAs came from, e.g. `--cacert '/etc/vault/ca.pem'`. */
   caSource?: string;
+  /** Where the client certificate came from, e.g. `--cert '/etc/vault/client.pem'`. */
+  certSource?: string;
+  /** Where the client key came from, e.g. `--key '/etc/vault/client.key'`. */
+  keySource?: string;
   /** Whether the certificate's name goes unchecked (unsafe). */
   skipVerify: boolean;
   /** What asked for that, e.g. `--tls-skip-verify` or `VAULT_SKIP_VERIFY=1`. */
@@ -42,6 +47,9 @@ const FALSE_WORDS = ["0", "f", "F", "FALSE", "false", "False"];
 
 const CERTIFICATE = /-----BEGIN CERTIFICATE-----/;
 const PRIVATE_KEY = /-----BEGIN (?:[A-Z]+ )?PRIVATE KEY-----/;
+/** PKCS#8 encryption, or the traditional OpenSSL header of an encrypted key. */
+const ENCRYPTED_KEY =
+  /-----BEGIN ENCRYPTED PRIVATE KEY-----|^Proc-Type: *4, *ENCRYPTED/m;
 
 /**
  * Resolves the TLS settings and reads the files they name; throws
@@ -98,8 +106,10 @@ export function resolveTls(options: Options): TlsSettings {
   if (ca) settings.caSource = `${ca.source} '${ca.value}'`;
   if (skipVerify.value) settings.skipVerifySource = skipVerify.given;
   if (cert && key) {
+    settings.certSource = `${cert.source} '${cert.value}'`;
+    settings.keySource = `${key.source} '${key.value}'`;
     settings.cert = readPem(cert, "client certificate", CERTIFICATE);
-    settings.key = readPem(key, "client key", PRIVATE_KEY);
+    settings.key = readKey(key, settings.certSource);
   }
   if (serverName) {
     if (!/^[A-Za-z0-9.-]+$/.test(serverName.value)) {
@@ -161,7 +171,24 @@ function readPem(setting: Setting, what: string, marker: RegExp): string {
       `The ${what} '${setting.value}' (from ${setting.source}) holds no PEM ${block}: give the ${what} in PEM form (a '-----BEGIN ${block.toUpperCase()}-----' block)`,
     );
   }
+  const problem = pemProblem(text);
+  if (problem !== undefined) {
+    throw new SetupError(
+      `The ${what} '${setting.value}' (from ${setting.source}) is not valid PEM: ${problem}: give a valid PEM ${what}`,
+    );
+  }
   return text;
+}
+
+/** The client key, which Deno can use only unencrypted. */
+function readKey(setting: Setting, certSource: string): string {
+  const text = readFile(setting.value, "client key", setting.source);
+  if (ENCRYPTED_KEY.test(text)) {
+    throw new SetupError(
+      `The client key '${setting.value}' (from ${setting.source}) is encrypted, and the check cannot ask for its passphrase: give an unencrypted PEM private key matching the client certificate (${certSource}), e.g. from 'openssl pkey -in ${setting.value} -out NEW.key'`,
+    );
+  }
+  return readPem(setting, "client key", PRIVATE_KEY);
 }
 
 function readCaDirectory(setting: Setting): string[] {
@@ -181,14 +208,30 @@ function readCaDirectory(setting: Setting): string[] {
     .map((name) => `${directory.replace(/\/+$/, "")}/${name}`)
     // A link to a pipe or device would block the read for ever.
     .filter((path) => isRegularFile(path))
-    .map((path) => readFile(path, "CA file", setting.source))
-    .filter((text) => CERTIFICATE.test(text));
+    .map((path) => ({ path, text: readFile(path, "CA file", setting.source) }))
+    // Files without a certificate (a README, a hash list) are skipped.
+    .filter(({ text }) => CERTIFICATE.test(text))
+    .map(({ path, text }) => checkCaFile(path, text, setting));
   if (certificates.length === 0) {
     throw new SetupError(
       `The CA directory '${directory}' (from ${setting.source}) holds no PEM certificate: put Vault's CA certificate there, or pass --cacert`,
     );
   }
   return certificates;
+}
+
+/**
+ * A broken certificate file fails the whole check, as the Vault CLI refuses
+ * the whole directory: skipping it could hide the very CA Vault needs.
+ */
+function checkCaFile(path: string, text: string, setting: Setting): string {
+  const problem = pemProblem(text);
+  if (problem !== undefined) {
+    throw new SetupError(
+      `The CA file '${path}' in the CA directory '${setting.value}' (from ${setting.source}) is not valid PEM: ${problem}: replace it with a valid PEM CA certificate or remove it (one broken file fails the check, as it fails the Vault CLI)`,
+    );
+  }
+  return text;
 }
 
 function readFile(path: string, what: string, source: string): string {

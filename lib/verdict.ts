@@ -230,7 +230,11 @@ export function decideHealth(probe: Probe): Verdict {
   };
 }
 
-/** The states of a request that brought no usable answer back. */
+/**
+ * The states of a request that brought no usable answer back. An answer
+ * that is not HTTP is still an answer, as one that is not JSON is: against
+ * an active other endpoint it disagrees.
+ */
 const NO_ANSWER: ReadonlySet<State> = new Set(
   Object.keys(
     {
@@ -241,7 +245,7 @@ const NO_ANSWER: ReadonlySet<State> = new Set(
       too_large: true,
       incomplete: true,
       not_permitted: true,
-    } satisfies Record<FailureKind, true>,
+    } satisfies Record<Exclude<FailureKind, "malformed">, true>,
   ) as FailureKind[],
 );
 

@@ -585,7 +585,8 @@ Deno.test("combine is active only when both endpoints say active", () => {
 
 Deno.test("combine names the endpoint that gave no answer, not a disagreement", () => {
   const active: Verdict = { active: true, state: "active", reason: "yes" };
-  const failures: Record<FailureKind, true> = {
+  // A malformed answer is an answer: against an active one it disagrees.
+  const failures: Record<Exclude<FailureKind, "malformed">, true> = {
     timeout: true,
     refused: true,
     tls_error: true,
@@ -607,6 +608,12 @@ Deno.test("combine names the endpoint that gave no answer, not a disagreement", 
       reason: "The leader endpoint gave no answer (health says active): why",
     });
   }
+  const garbled: Verdict = { active: false, state: "malformed", reason: "?" };
+  assert.deepEqual(combine(active, garbled), {
+    active: false,
+    state: "disagree",
+    reason: "The endpoints disagree: leader says active, health says malformed",
+  });
 });
 
 Deno.test("toldByVault is true only for the states Vault itself names", () => {
