@@ -251,7 +251,7 @@ function hint(
     }
     return tls?.caSource
       ? `: Vault's certificate is not signed by the CA given (${tls.caSource}): give the CA that signed Vault's certificate`
-      : ": Vault's certificate is not signed by a CA this check trusts (Deno trusts the Mozilla store, not the system's): pass --cacert with the CA that signed it, or set DENO_TLS_CA_STORE=system";
+      : ": Vault's certificate is not signed by a CA this check trusts (Deno trusts the Mozilla store, not the system's): pass --cacert with the CA that signed it";
   }
   if (/not valid for name/i.test(detail)) {
     return `: the certificate does not name '${name}'; pass --tls-server-name with a name it carries`;

@@ -354,6 +354,41 @@ test("doctor flags a target keepalived cannot see", async () => {
   assert.deepEqual(result.findings, ["error no-target"]);
 });
 
+test("doctor warns of variables Deno obeys in keepalived's environment", async () => {
+  const env = "/etc/default/keepalived";
+  const result = await doctor({
+    env: [
+      `VAULT_ADDR=${vault.url}`,
+      "DENO_CERT=/etc/ssl/extra.pem",
+      "DENO_TLS_CA_STORE=system",
+      "SSL_CERT_FILE=/etc/ssl/other.pem",
+      "SSLKEYLOGFILE=/tmp/keys.log",
+      "",
+    ].join("\n"),
+  });
+  assert.equal(result.code, 0, result.stdout);
+  assert.deepEqual(result.findings, [
+    "warning deno-trust-in-environment",
+    "warning tls-key-log-in-environment",
+  ]);
+  const expected = `
+warning [deno-trust-in-environment] ${env}: keepalived's environment sets DENO_CERT='/etc/ssl/extra.pem', DENO_TLS_CA_STORE='system', SSL_CERT_FILE='/etc/ssl/other.pem'
+  why: Deno obeys these without any permission: the check then trusts CAs that --cacert and --capath do not name, and one that Deno cannot load fails every check, http targets included
+  fix: remove DENO_CERT, DENO_TLS_CA_STORE, SSL_CERT_FILE from keepalived's environment; give Vault's CA with --cacert or VAULT_CACERT
+
+warning [tls-key-log-in-environment] ${env}: keepalived's environment sets SSLKEYLOGFILE='/tmp/keys.log'
+  why: Deno writes the secrets of every TLS session to that file, without any write permission: whoever can read it can decrypt the check's traffic with Vault
+  fix: remove SSLKEYLOGFILE from keepalived's environment and delete '/tmp/keys.log'
+`;
+  assert.ok(result.stdout.includes(expected), result.stdout);
+
+  // SSL_CERT_FILE means nothing to Deno without DENO_TLS_CA_STORE=system.
+  const alone = await doctor({
+    env: `VAULT_ADDR=${vault.url}\nSSL_CERT_FILE=/etc/ssl/other.pem\n`,
+  });
+  assert.deepEqual(alone.findings, []);
+});
+
 test("doctor flags a check that cannot tell", async () => {
   const down = await startSimulator();
   await down.close();

@@ -20,6 +20,7 @@ import {
   DEFAULT_PATH,
 } from "./config_checks.ts";
 import { DEFAULT_ENV_FILES, readEnvironment } from "./environment.ts";
+import { runtimeVariableFindings } from "./runtime_variables.ts";
 import { type Finding, formatFinding } from "./finding.ts";
 import { HostFiles } from "./host_files.ts";
 import { readKeepalivedConf } from "./keepalived_conf.ts";
@@ -75,6 +76,7 @@ export async function runDoctor(args: readonly string[]): Promise<number> {
     findings.push(
       ...report.findings,
       ...comparePriorities(report.instances, peers),
+      ...runtimeVariableFindings(environment.variables),
     );
     facts.push(`configuration: ${conf.files.join(", ")}`);
     facts.push(
