@@ -156,7 +156,6 @@ export async function runDoctor(args: readonly string[]): Promise<number> {
       ? `VAULT_ADDR in ${variable?.file}`
       : "--url";
     facts.push(`target: ${target.address} (from ${origin})`);
-    findings.push(...proxyFindings(target, environment.variables));
     const vips = report.instances.flatMap((instance) => instance.addresses);
     const place = await checkTargetHost(target, vips, host);
     findings.push(...place.findings);
@@ -366,26 +365,6 @@ function overridden(scriptArgs: string[], doctorArgs: string[]): string[] {
     kept.push(arg);
   }
   return [...kept, ...doctorArgs];
-}
-
-function proxyFindings(
-  target: Target,
-  variables: Map<string, { value: string; file: string }>,
-): Finding[] {
-  if (target.scheme !== "https") return [];
-  const set = ["HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"]
-    .filter((name) => variables.get(name)?.value);
-  if (set.length === 0) return [];
-  return [{
-    severity: "warning",
-    code: "proxy-in-environment",
-    what: `keepalived's environment sets ${set.join(", ")}`,
-    why:
-      "an https check obeys it and may ask a proxy instead of this node's Vault",
-    fix: `remove ${
-      set.join(", ")
-    } from keepalived's environment, or set NO_PROXY=${target.hostname}`,
-  }];
 }
 
 function count(n: number, noun: string): string {
