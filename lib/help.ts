@@ -14,7 +14,9 @@ Exits 0 only when the local Vault or OpenBao says this node is the active HA
 node; exits non-zero in every other case. Meant as a keepalived vrrp_script.
 
 Usage: ${PROGRAM} [options]
-       ${PROGRAM} doctor [--config FILE] [--env-file FILE] ...  (see doctor --help)
+
+The doctor, which checks this host's keepalived setup, is a program of its
+own, in the sources: deno task doctor --help
 
 Options:
   -u, --url URL          Vault address (wins over BAO_ADDR, VAULT_ADDR), e.g.

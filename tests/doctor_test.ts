@@ -14,6 +14,7 @@ const DOCTOR_PERMISSIONS = [
   "--allow-net=127.0.0.1",
   "--allow-sys=networkInterfaces",
 ];
+const DOCTOR = new URL("../lib/doctor/main.ts", import.meta.url).pathname;
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
 const FIXTURES = new URL("./fixtures/keepalived/", import.meta.url).pathname;
 const EXAMPLE = new URL("../examples/keepalived.conf", import.meta.url)
@@ -82,8 +83,8 @@ async function doctor(setup: HostSetup): Promise<Doctored> {
     }
 
     const { code, stdout, stderr } = await run(
-      ["doctor", "--root", root, ...(setup.args ?? [])],
-      { permissions: DOCTOR_PERMISSIONS },
+      ["--root", root, ...(setup.args ?? [])],
+      { permissions: DOCTOR_PERMISSIONS, module: DOCTOR },
     );
     return {
       code,
@@ -570,12 +571,11 @@ async function liveHost(wrapperPermissions: string, scriptArgs: string) {
         `VAULT_ADDR=${url}\nDENO_DIR=${dir}/deno\n`,
       );
       return await run([
-        "doctor",
         "--config",
         `${dir}/keepalived.conf`,
         "--env-file",
         `${dir}/env`,
-      ], { permissions });
+      ], { permissions, module: DOCTOR });
     },
     async remove() {
       await certs.remove();
@@ -681,8 +681,9 @@ Deno.test({
 });
 
 Deno.test("doctor refuses an unknown option with exit 2 and one line", async () => {
-  const result = await run(["doctor", "--bogus"], {
+  const result = await run(["--bogus"], {
     permissions: ["--no-prompt"],
+    module: DOCTOR,
   });
   assert.equal(result.code, 2);
   assert.equal(result.stdout, "");
@@ -693,12 +694,74 @@ Deno.test("doctor refuses an unknown option with exit 2 and one line", async () 
 });
 
 Deno.test("doctor without read permission says which flag to add", async () => {
-  const result = await run(["doctor"], { permissions: ["--no-prompt"] });
+  const result = await run([], {
+    permissions: ["--no-prompt"],
+    module: DOCTOR,
+  });
   assert.equal(result.code, 1);
   assert.ok(
     result.stdout.endsWith(
       "\n  fix: run the doctor with --allow-read: it reads the configuration, its includes, the environment files, /etc/passwd and every part of the script's path\n",
     ),
     result.stdout,
+  );
+});
+
+Deno.test("doctor --help names how to run it and exits 0", async () => {
+  const result = await run(["--help"], {
+    permissions: ["--no-prompt"],
+    module: DOCTOR,
+  });
+  assert.equal(result.code, 0, result.stderr);
+  assert.equal(result.stderr, "");
+  assert.ok(
+    result.stdout.startsWith(
+      "Usage: deno task doctor [options] [check options]\n" +
+        "       deno run PERMISSIONS lib/doctor/main.ts [options] [check options]\n",
+    ),
+    result.stdout,
+  );
+});
+
+Deno.test("the check's 'doctor' names the command that runs the doctor and exits 2", async (t) => {
+  const cases: [string, string[], string][] = [
+    ["no options", [], ""],
+    [
+      "options passed on, quoted where a shell needs it",
+      ["--config", "/etc/keepalived/my keepalived.conf", "--url=it's"],
+      ` --config '/etc/keepalived/my keepalived.conf' '--url=it'\\''s'`,
+    ],
+  ];
+  for (const [name, args, rest] of cases) {
+    await t.step(name, async () => {
+      const result = await run(["doctor", ...args]);
+      assert.equal(result.code, 2);
+      assert.equal(result.stdout, "");
+      assert.equal(
+        result.stderr,
+        `vault-ha-active-node: The doctor is a program of its own (in the sources: 'deno task doctor'); run it as root with: deno run --no-prompt --allow-read --allow-net --allow-sys=networkInterfaces --allow-run=runuser ${DOCTOR}${rest}\n`,
+      );
+    });
+  }
+});
+
+Deno.test("the check's module graph does not reach the doctor", async () => {
+  const info = await new Deno.Command(Deno.execPath(), {
+    args: ["info", "--json", MAIN],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.equal(info.code, 0, new TextDecoder().decode(info.stderr));
+  const graph = JSON.parse(new TextDecoder().decode(info.stdout)) as {
+    modules: { specifier: string }[];
+  };
+  const doctorDir = new URL("../lib/doctor/", import.meta.url).href;
+  const reached = graph.modules
+    .map((module) => module.specifier)
+    .filter((specifier) => specifier.startsWith(doctorDir));
+  assert.deepEqual(reached, []);
+  assert.ok(
+    graph.modules.some((module) => module.specifier.endsWith("/lib/cli.ts")),
+    "the graph holds the check's own modules",
   );
 });

@@ -1,8 +1,9 @@
 /**
- * `vault-ha-active-node doctor`: reads the keepalived setup of this host the
- * way keepalived will run the check, runs the check once, and says what would
- * stop the VIP from following the active Vault node. Read-only. Loaded only
- * for `doctor`, so the check itself never pays for it.
+ * The doctor, a program of its own (`deno task doctor`): reads the keepalived
+ * setup of this host the way keepalived will run the check, runs the check
+ * once, and says what would stop the VIP from following the active Vault
+ * node. Read-only. No module of the check imports it, so the check never
+ * reads, let alone loads, the doctor's modules.
  */
 
 import { runCheck } from "../check.ts";
@@ -371,8 +372,8 @@ function count(n: number, noun: string): string {
   return `${n} ${noun}${n === 1 ? "" : "s"}`;
 }
 
-const DOCTOR_HELP =
-  `Usage: vault-ha-active-node doctor [options] [check options]
+const DOCTOR_HELP = `Usage: deno task doctor [options] [check options]
+       deno run PERMISSIONS lib/doctor/main.ts [options] [check options]
 Reads this host's keepalived setup as keepalived will run the check, runs the
 check once (--debug lines on stderr) and lists what would stop the VIP from
 following the active Vault node: what, why, and the fix. Read-only.
@@ -395,6 +396,17 @@ environment, stopped at keepalived's timeout. With --root, or a script line
 that does not start with the check, it runs in the doctor's own process
 instead (the "ran:" line says so).
 
-Permissions (Deno): --allow-read --allow-net --allow-sys=networkInterfaces
-  --allow-run=runuser
+PERMISSIONS (those of deno task doctor): --no-prompt --allow-read
+  --allow-net --allow-sys=networkInterfaces --allow-run=runuser
 `;
+
+if (import.meta.main) {
+  let status = 1;
+  try {
+    status = await runDoctor(Deno.args);
+  } catch (error: unknown) {
+    // A bug must still end in one line, never a stack trace.
+    say(`doctor: internal error: ${describe(error)}`);
+  }
+  Deno.exit(status);
+}

@@ -1,5 +1,5 @@
 /**
- * Runs the real program, `main.ts`, as keepalived would: a fresh process
+ * Runs the real program, `main.ts` (or the doctor), as keepalived would: a fresh process
  * with exactly the permission flags given and only the environment given.
  */
 
@@ -21,6 +21,8 @@ export interface RunOptions {
   env?: Record<string, string>;
   /** Runs this executable instead of `deno run ... main.ts`. */
   executable?: string;
+  /** Runs `deno run ... module` instead of `main.ts` (e.g. the doctor). */
+  module?: string;
   /** Kills the program when aborted, for a run that might never end. */
   signal?: AbortSignal;
 }
@@ -54,7 +56,10 @@ export async function run(
 ): Promise<RunResult> {
   const permissions = options.permissions ?? DEFAULT_PERMISSIONS;
   const [command, commandArgs] = options.executable === undefined
-    ? [Deno.execPath(), ["run", ...permissions, MAIN, ...args]]
+    ? [
+      Deno.execPath(),
+      ["run", ...permissions, options.module ?? MAIN, ...args],
+    ]
     : [options.executable, [...args]];
 
   const started = performance.now();
