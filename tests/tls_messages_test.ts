@@ -1,14 +1,14 @@
 import assert from "node:assert/strict";
-import {
-  type Certificates,
-  haveOpenssl,
-  makeCertificates,
-} from "./support/certificates.ts";
 import { LEADER_PATH, startSimulator } from "./support/simulator.ts";
 import { jsonLine, run, type RunResult } from "./support/run.ts";
-import { PROGRAM } from "../lib/version.ts";
+import {
+  assertOneLine,
+  OPENSSL,
+  tlsPermissions,
+  tlsTest,
+  tlsVault,
+} from "./support/tls.ts";
 
-const OPENSSL = haveOpenssl();
 if (!OPENSSL) {
   // deno-lint-ignore no-console
   console.log("skipped: the TLS message tests need openssl");
@@ -16,23 +16,6 @@ if (!OPENSSL) {
 
 const ABRUPT = new URL("./support/abrupt_tls_main.ts", import.meta.url)
   .pathname;
-
-/** The default permissions plus reading the test's certificate directory. */
-function tlsPermissions(certs: Certificates, env = "VAULT_ADDR"): string[] {
-  return [
-    "--no-prompt",
-    `--allow-env=${env}`,
-    "--allow-net",
-    `--allow-read=${certs.dir}`,
-  ];
-}
-
-function assertOneLine(result: RunResult, line: string): void {
-  assert.deepEqual(
-    { code: result.code, stdout: result.stdout, stderr: result.stderr },
-    { code: 1, stdout: "", stderr: `${PROGRAM}: ${line}\n` },
-  );
-}
 
 /** The run's `--json` state and reason. */
 function verdict(result: RunResult): [unknown, unknown] {
@@ -74,15 +57,10 @@ function rawServer(
   })();
 }
 
-Deno.test({
-  name: "a broken CA, client certificate or key is named with its source",
-  ignore: !OPENSSL,
-  async fn(t) {
-    const certs = await makeCertificates();
-    await using vault = await startSimulator({
-      cert: await Deno.readTextFile(certs.loopback.cert),
-      key: await Deno.readTextFile(certs.loopback.key),
-    });
+tlsTest(
+  "a broken CA, client certificate or key is named with its source",
+  async (t, certs) => {
+    await using vault = await tlsVault(certs.loopback);
     const url = ["--url", vault.url];
     const ca = await Deno.readTextFile(certs.ca);
     const lines = ca.split("\n");
@@ -147,7 +125,7 @@ Deno.test({
           ),
           env,
         });
-        assertOneLine(result, line);
+        assertOneLine(result, 1, line);
       });
     }
 
@@ -182,6 +160,7 @@ Deno.test({
         );
         assertOneLine(
           result,
+          1,
           `The client key '${encrypted}' (from --key) is encrypted, and the check cannot ask for its passphrase: give an unencrypted PEM private key matching the client certificate (--cert '${certs.client.cert}'), e.g. from 'openssl pkey -in ${encrypted} -out NEW.key'`,
         );
       });
@@ -207,17 +186,12 @@ Deno.test({
       ]);
       assert.equal(vault.requests.length, 0);
     });
-
-    await certs.remove();
   },
-});
+);
 
-Deno.test({
-  name:
-    "TLS failures get the hint that fits: a chain too large, a CA that does not parse, a target without TLS",
-  ignore: !OPENSSL,
-  async fn(t) {
-    const certs = await makeCertificates();
+tlsTest(
+  "TLS failures get the hint that fits: a chain too large, a CA that does not parse, a target without TLS",
+  async (t, certs) => {
     const permissions = tlsPermissions(certs);
     const ca = await Deno.readTextFile(certs.ca);
 
@@ -256,10 +230,7 @@ Deno.test({
           btoa(String.fromCharCode(...der))
         }\n-----END CERTIFICATE-----\n`,
       );
-      await using vault = await startSimulator({
-        cert: await Deno.readTextFile(certs.loopback.cert),
-        key: await Deno.readTextFile(certs.loopback.key),
-      });
+      await using vault = await tlsVault(certs.loopback);
       const result = await run(
         ["--url", vault.url, "--cacert", damaged, "--json"],
         { permissions },
@@ -290,16 +261,12 @@ Deno.test({
         `TLS with '${url}${LEADER_PATH}' failed: received corrupt message of type InvalidContentType: the target does not speak TLS; use an http:// address if Vault's listener has tls_disable`,
       ]);
     });
-
-    await certs.remove();
   },
-});
+);
 
-Deno.test({
-  name: "an answer cut off without TLS close_notify is incomplete",
-  ignore: !OPENSSL,
-  async fn() {
-    const certs = await makeCertificates();
+tlsTest(
+  "an answer cut off without TLS close_notify is incomplete",
+  async (_t, certs) => {
     const server = new Deno.Command(Deno.execPath(), {
       args: [
         "run",
@@ -337,19 +304,13 @@ Deno.test({
       "incomplete",
       `The connection to '${url}${LEADER_PATH}' closed before a complete answer (without TLS close_notify): Vault may be restarting, or something other than Vault listens at the target`,
     ]);
-    await certs.remove();
   },
-});
+);
 
-Deno.test({
-  name: "DENO_CERT and DENO_TLS_CA_STORE that Deno cannot use are named",
-  ignore: !OPENSSL,
-  async fn(t) {
-    const certs = await makeCertificates();
-    await using secure = await startSimulator({
-      cert: await Deno.readTextFile(certs.loopback.cert),
-      key: await Deno.readTextFile(certs.loopback.key),
-    });
+tlsTest(
+  "DENO_CERT and DENO_TLS_CA_STORE that Deno cannot use are named",
+  async (t, certs) => {
+    await using secure = await tlsVault(certs.loopback);
     await using plain = await startSimulator();
     const missing = `${certs.dir}/missing.pem`;
 
@@ -396,9 +357,8 @@ Deno.test({
         });
       }
     }
-    await certs.remove();
   },
-});
+);
 
 Deno.test("an answer that is not HTTP/1.1 is malformed, not unreachable", async (t) => {
   const zeroNine = '{"ha_enabled":true,"is_self":true}';

@@ -1,65 +1,32 @@
 import assert from "node:assert/strict";
-import {
-  type Certificates,
-  haveOpenssl,
-  makeCertificates,
-  SERVER_NAME,
-} from "./support/certificates.ts";
+import { SERVER_NAME } from "./support/certificates.ts";
 import {
   BEHAVIOURS,
   LEADER_PATH,
   type Simulator,
   startSimulator,
 } from "./support/simulator.ts";
-import { jsonLine, run, type RunResult } from "./support/run.ts";
+import { jsonLine, run } from "./support/run.ts";
+import {
+  assertOneLine,
+  OPENSSL,
+  tlsPermissions,
+  tlsTest,
+  tlsVault,
+} from "./support/tls.ts";
 import { PROGRAM, VERSION } from "../lib/version.ts";
 
-const OPENSSL = haveOpenssl();
 if (!OPENSSL) {
   // deno-lint-ignore no-console
   console.log("skipped: the TLS tests need openssl to make certificates");
 }
 
-/** The default permissions plus reading the test's certificate directory. */
-function tlsPermissions(certs: Certificates, env = "VAULT_ADDR"): string[] {
-  return [
-    "--no-prompt",
-    `--allow-env=${env}`,
-    "--allow-net",
-    `--allow-read=${certs.dir}`,
-  ];
-}
-
-function assertOneLine(result: RunResult, code: number, line: string): void {
-  assert.deepEqual(
-    { code: result.code, stdout: result.stdout, stderr: result.stderr },
-    { code, stdout: "", stderr: `${PROGRAM}: ${line}\n` },
-  );
-}
-
-/** Starts a TLS simulator serving `pair`, optionally demanding client certificates. */
-async function tlsVault(
-  pair: { cert: string; key: string },
-  certs: Certificates,
-  requireClientCert = false,
-): Promise<Simulator> {
-  return await startSimulator({
-    cert: await Deno.readTextFile(pair.cert),
-    key: await Deno.readTextFile(pair.key),
-    ...(requireClientCert
-      ? { requireClientCert, caCert: await Deno.readTextFile(certs.ca) }
-      : {}),
-  });
-}
-
-Deno.test({
-  name: "https targets: CA, client certificate, server name, OpenBao variables",
-  ignore: !OPENSSL,
-  async fn(t) {
-    const certs = await makeCertificates();
-    await using loopback = await tlsVault(certs.loopback, certs);
-    await using named = await tlsVault(certs.named, certs);
-    await using mutual = await tlsVault(certs.named, certs, true);
+tlsTest(
+  "https targets: CA, client certificate, server name, OpenBao variables",
+  async (t, certs) => {
+    await using loopback = await tlsVault(certs.loopback);
+    await using named = await tlsVault(certs.named);
+    await using mutual = await tlsVault(certs.named, certs.ca);
     const permissions = tlsPermissions(certs);
     const withEnv = (names: string) =>
       tlsPermissions(certs, `VAULT_ADDR,${names}`);
@@ -240,7 +207,7 @@ Deno.test({
     }
 
     await t.step("not active: a certificate from an unrelated CA", async () => {
-      await using stranger = await tlsVault(certs.stranger, certs);
+      await using stranger = await tlsVault(certs.stranger);
       const result = await run(
         ["--url", stranger.url, "--cacert", certs.ca, "--json"],
         { permissions },
@@ -269,7 +236,7 @@ Deno.test({
     });
 
     await t.step("not active: an expired certificate", async () => {
-      await using expired = await tlsVault(certs.expired, certs);
+      await using expired = await tlsVault(certs.expired);
       const result = await run(
         ["--url", expired.url, "--cacert", certs.ca, "--json"],
         { permissions },
@@ -294,17 +261,13 @@ Deno.test({
       );
       assert.equal(expired.requests.length, 0);
     });
-
-    await certs.remove();
   },
-});
+);
 
-Deno.test({
-  name: "TLS settings that cannot be used end in one line",
-  ignore: !OPENSSL,
-  async fn(t) {
-    const certs = await makeCertificates();
-    await using vault = await tlsVault(certs.loopback, certs);
+tlsTest(
+  "TLS settings that cannot be used end in one line",
+  async (t, certs) => {
+    await using vault = await tlsVault(certs.loopback);
     const permissions = tlsPermissions(certs);
     const missing = `${certs.dir}/missing.pem`;
     const empty = `${certs.dir}/empty.d`;
@@ -484,17 +447,13 @@ Deno.test({
         );
       });
     }
-
-    await certs.remove();
   },
-});
+);
 
-Deno.test({
-  name: "skipping verification is warned about and skips only what Deno allows",
-  ignore: !OPENSSL,
-  async fn(t) {
-    const certs = await makeCertificates();
-    await using named = await tlsVault(certs.named, certs);
+tlsTest(
+  "skipping verification is warned about and skips only what Deno allows",
+  async (t, certs) => {
+    await using named = await tlsVault(certs.named);
     const warning =
       "TLS verification is weakened (VAULT_SKIP_VERIFY): the certificate's name is not checked, and its chain is not checked either when Deno runs with --unsafely-ignore-certificate-errors; another service on the target's address could pass for Vault";
     const grants = tlsPermissions(certs, "VAULT_SKIP_VERIFY");
@@ -579,18 +538,13 @@ Deno.test({
         assert.equal(unsafe.code, 0, unsafe.stderr);
       },
     );
-
-    await certs.remove();
   },
-});
+);
 
-Deno.test({
-  name:
-    "over TLS every hostile answer gets the same verdict as over plain HTTP",
-  ignore: !OPENSSL,
-  async fn(t) {
-    const certs = await makeCertificates();
-    await using secure = await tlsVault(certs.loopback, certs);
+tlsTest(
+  "over TLS every hostile answer gets the same verdict as over plain HTTP",
+  async (t, certs) => {
+    await using secure = await tlsVault(certs.loopback);
     await using plain = await startSimulator();
     for (const behaviour of BEHAVIOURS) {
       await t.step(behaviour, async () => {
@@ -607,6 +561,5 @@ Deno.test({
         assert.deepEqual(verdicts[1], verdicts[0]);
       });
     }
-    await certs.remove();
   },
-});
+);
