@@ -3,16 +3,11 @@ import { LEADER_PATH, startSimulator } from "./support/simulator.ts";
 import { jsonLine, run, type RunResult } from "./support/run.ts";
 import {
   assertOneLine,
-  OPENSSL,
+  checkJson,
   tlsPermissions,
   tlsTest,
   tlsVault,
 } from "./support/tls.ts";
-
-if (!OPENSSL) {
-  // deno-lint-ignore no-console
-  console.log("skipped: the TLS message tests need openssl");
-}
 
 const ABRUPT = new URL("./support/abrupt_tls_main.ts", import.meta.url)
   .pathname;
@@ -192,7 +187,6 @@ tlsTest(
 tlsTest(
   "TLS failures get the hint that fits: a chain too large, a CA that does not parse, a target without TLS",
   async (t, certs) => {
-    const permissions = tlsPermissions(certs);
     const ca = await Deno.readTextFile(certs.ca);
 
     await t.step("a chain over 64 KiB", async () => {
@@ -203,10 +197,10 @@ tlsTest(
         cert: chain,
         key: await Deno.readTextFile(certs.loopback.key),
       });
-      const result = await run(
-        ["--url", vault.url, "--cacert", certs.ca, "--json"],
-        { permissions },
-      );
+      const result = await checkJson(certs, vault.url, [
+        "--cacert",
+        certs.ca,
+      ]);
       assert.equal(result.code, 1);
       assert.deepEqual(verdict(result), [
         "tls_error",
@@ -231,10 +225,10 @@ tlsTest(
         }\n-----END CERTIFICATE-----\n`,
       );
       await using vault = await tlsVault(certs.loopback);
-      const result = await run(
-        ["--url", vault.url, "--cacert", damaged, "--json"],
-        { permissions },
-      );
+      const result = await checkJson(certs, vault.url, [
+        "--cacert",
+        damaged,
+      ]);
       assert.equal(result.code, 1);
       assert.deepEqual(verdict(result), [
         "tls_error",
@@ -249,10 +243,7 @@ tlsTest(
         "HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\nClient sent an HTTP request to an HTTPS server.\n",
       );
       const url = `https://127.0.0.1:${listener.addr.port}`;
-      const result = await run(
-        ["--url", url, "--cacert", certs.ca, "--json"],
-        { permissions },
-      );
+      const result = await checkJson(certs, url, ["--cacert", certs.ca]);
       listener.close();
       await serving.catch(() => {});
       assert.equal(result.code, 1);
@@ -293,9 +284,7 @@ tlsTest(
     assert.ok(port, ready);
 
     const url = `https://127.0.0.1:${port}`;
-    const result = await run(["--url", url, "--cacert", certs.ca, "--json"], {
-      permissions: tlsPermissions(certs),
-    });
+    const result = await checkJson(certs, url, ["--cacert", certs.ca]);
     await reader.cancel();
     const status = await server.status;
     assert.equal(status.code, 0);
@@ -345,10 +334,7 @@ tlsTest(
         const scheme = new URL(vault.url).protocol.slice(0, -1);
         if (scheme === "http" && args.length > 0) continue;
         await t.step(`${name}, ${scheme}`, async () => {
-          const result = await run(["--url", vault.url, ...args, "--json"], {
-            permissions: tlsPermissions(certs),
-            env,
-          });
+          const result = await checkJson(certs, vault.url, args, env);
           assert.equal(result.code, 1);
           assert.deepEqual(verdict(result), [
             "tls_error",

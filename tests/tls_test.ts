@@ -9,17 +9,12 @@ import {
 import { jsonLine, run } from "./support/run.ts";
 import {
   assertOneLine,
-  OPENSSL,
+  checkJson,
   tlsPermissions,
   tlsTest,
   tlsVault,
 } from "./support/tls.ts";
 import { PROGRAM, VERSION } from "../lib/version.ts";
-
-if (!OPENSSL) {
-  // deno-lint-ignore no-console
-  console.log("skipped: the TLS tests need openssl to make certificates");
-}
 
 tlsTest(
   "https targets: CA, client certificate, server name, OpenBao variables",
@@ -208,10 +203,10 @@ tlsTest(
 
     await t.step("not active: a certificate from an unrelated CA", async () => {
       await using stranger = await tlsVault(certs.stranger);
-      const result = await run(
-        ["--url", stranger.url, "--cacert", certs.ca, "--json"],
-        { permissions },
-      );
+      const result = await checkJson(certs, stranger.url, [
+        "--cacert",
+        certs.ca,
+      ]);
       assert.equal(result.code, 1);
       assert.equal(
         jsonLine(result).reason,
@@ -237,10 +232,10 @@ tlsTest(
 
     await t.step("not active: an expired certificate", async () => {
       await using expired = await tlsVault(certs.expired);
-      const result = await run(
-        ["--url", expired.url, "--cacert", certs.ca, "--json"],
-        { permissions },
-      );
+      const result = await checkJson(certs, expired.url, [
+        "--cacert",
+        certs.ca,
+      ]);
       assert.equal(result.code, 1);
       const report = jsonLine(result);
       assert.equal(report.state, "tls_error");
@@ -401,18 +396,12 @@ tlsTest(
     await t.step(
       "--json names the target and check of a setup error",
       async () => {
-        const result = await run(
-          [
-            "--url",
-            vault.url,
-            "--cacert",
-            missing,
-            "--check",
-            "both",
-            "--json",
-          ],
-          { permissions },
-        );
+        const result = await checkJson(certs, vault.url, [
+          "--cacert",
+          missing,
+          "--check",
+          "both",
+        ]);
         assert.equal(result.code, 1);
         const report = jsonLine(result);
         assert.deepEqual(report, {
@@ -512,10 +501,9 @@ tlsTest(
     await t.step(
       "an unknown CA needs Deno's own flag, and the message names it",
       async () => {
-        const result = await run(
-          ["--url", named.url, "--tls-skip-verify", "--json"],
-          { permissions: tlsPermissions(certs) },
-        );
+        const result = await checkJson(certs, named.url, [
+          "--tls-skip-verify",
+        ]);
         assert.equal(result.code, 1);
         assert.equal(
           jsonLine(result).reason,
@@ -551,10 +539,12 @@ tlsTest(
         const verdicts = [];
         for (const vault of [plain, secure]) {
           vault.set({ behaviour, delayMs: 100 });
-          const result = await run(
-            ["--url", vault.url, "--cacert", certs.ca, "-t", "0.5", "--json"],
-            { permissions: tlsPermissions(certs) },
-          );
+          const result = await checkJson(certs, vault.url, [
+            "--cacert",
+            certs.ca,
+            "-t",
+            "0.5",
+          ]);
           assert.ok(result.elapsedMs < 500 + 1500, `${result.elapsedMs} ms`);
           verdicts.push([result.code, jsonLine(result).state]);
         }

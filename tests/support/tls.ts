@@ -12,7 +12,7 @@ import {
   type Pair,
 } from "./certificates.ts";
 import { type Simulator, startSimulator } from "./simulator.ts";
-import type { RunResult } from "./run.ts";
+import { run, type RunResult } from "./run.ts";
 import { PROGRAM } from "../../lib/version.ts";
 
 /** True when openssl can make the certificates these tests need. */
@@ -20,13 +20,16 @@ export const OPENSSL: boolean = haveOpenssl();
 
 /**
  * Registers a test that runs with freshly made certificates and removes
- * them afterwards; it is ignored when openssl is missing (the caller says
- * why).
+ * them afterwards; without openssl it is ignored, and says so.
  */
 export function tlsTest(
   name: string,
   fn: (t: Deno.TestContext, certs: Certificates) => Promise<void>,
 ): void {
+  if (!OPENSSL) {
+    // deno-lint-ignore no-console
+    console.log(`skipped: '${name}' needs openssl to make certificates`);
+  }
   Deno.test({
     name,
     ignore: !OPENSSL,
@@ -52,6 +55,22 @@ export function tlsPermissions(
     "--allow-net",
     `--allow-read=${certs.dir}`,
   ];
+}
+
+/**
+ * Runs the check against `url` with `flags` and `--json`, allowed the
+ * default permissions plus reading the certificates.
+ */
+export async function checkJson(
+  certs: Certificates,
+  url: string,
+  flags: readonly string[] = [],
+  env: Record<string, string> = {},
+): Promise<RunResult> {
+  return await run(["--url", url, ...flags, "--json"], {
+    permissions: tlsPermissions(certs),
+    env,
+  });
 }
 
 /**
