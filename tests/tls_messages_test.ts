@@ -30,14 +30,15 @@ async function openssl(args: string[]): Promise<void> {
 /**
  * Answers each connection with `answer` once the request came, or at once
  * when `first` (as a server of another protocol greets), then waits for the
- * client to hang up.
+ * client to hang up; disposing of it closes `listener` and waits for the
+ * last connection.
  */
 function rawServer(
   listener: Deno.Listener,
   answer: string,
   first = false,
-): Promise<void> {
-  return (async () => {
+): AsyncDisposable {
+  const serving = (async () => {
     for await (const connection of listener) {
       const buffer = new Uint8Array(16 * 1024);
       try {
@@ -50,6 +51,12 @@ function rawServer(
       connection.close();
     }
   })();
+  return {
+    async [Symbol.asyncDispose]() {
+      listener.close();
+      await serving.catch(() => {});
+    },
+  };
 }
 
 tlsTest(
@@ -238,14 +245,12 @@ tlsTest(
 
     await t.step("a target that answers in plain HTTP", async () => {
       using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-      const serving = rawServer(
+      await using _server = rawServer(
         listener,
         "HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\nClient sent an HTTP request to an HTTPS server.\n",
       );
       const url = `https://127.0.0.1:${listener.addr.port}`;
       const result = await checkJson(certs, url, ["--cacert", certs.ca]);
-      listener.close();
-      await serving.catch(() => {});
       assert.equal(result.code, 1);
       assert.deepEqual(verdict(result), [
         "tls_error",
@@ -375,7 +380,7 @@ Deno.test("an answer that is not HTTP/1.1 is malformed, not unreachable", async 
     const socket = `${dir}/vault-${index}.sock`;
     await t.step(`over a unix socket: ${name}`, async () => {
       using listener = Deno.listen({ transport: "unix", path: socket });
-      const serving = rawServer(listener, answer, first);
+      await using _server = rawServer(listener, answer, first);
       const result = await run(["--url", `unix://${socket}`, "--json"], {
         permissions: [
           "--no-prompt",
@@ -384,8 +389,6 @@ Deno.test("an answer that is not HTTP/1.1 is malformed, not unreachable", async 
           `--allow-net=unix:${socket}`,
         ],
       });
-      listener.close();
-      await serving.catch(() => {});
       assert.equal(result.code, 1);
       assert.deepEqual(verdict(result), [
         "malformed",
@@ -406,11 +409,9 @@ Deno.test("an answer that is not HTTP/1.1 is malformed, not unreachable", async 
   for (const [name, answer, words] of fetched) {
     await t.step(`over plain HTTP: ${name}`, async () => {
       using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-      const serving = rawServer(listener, answer);
+      await using _server = rawServer(listener, answer);
       const url = `http://127.0.0.1:${listener.addr.port}`;
       const result = await run(["--url", url, "--json"]);
-      listener.close();
-      await serving.catch(() => {});
       assert.equal(result.code, 1);
       assert.deepEqual(verdict(result), [
         "malformed",
