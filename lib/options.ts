@@ -44,21 +44,22 @@ export const DEFAULT_JOURNAL_SOCKET = "/run/systemd/journal/stdout";
 /** Where `--log` keeps the last verdict, so that it logs only changes. */
 export const DEFAULT_STATE_FILE = "/run/vault-ha-active-node/last-verdict";
 
-const VALUE_FLAGS: Record<string, keyof Options> = {
-  "--url": "url",
-  "-u": "url",
-  "--timeout": "timeoutMs",
-  "-t": "timeoutMs",
-  "--check": "check",
-  "--cacert": "cacert",
-  "--capath": "capath",
-  "--cert": "cert",
-  "--key": "key",
-  "--tls-server-name": "tlsServerName",
-  "--log": "log",
-  "--journal-socket": "journalSocket",
-  "--state-file": "stateFile",
-};
+// Maps, not object literals: a word such as 'toString' is no option.
+const VALUE_FLAGS = new Map<string, keyof Options>([
+  ["--url", "url"],
+  ["-u", "url"],
+  ["--timeout", "timeoutMs"],
+  ["-t", "timeoutMs"],
+  ["--check", "check"],
+  ["--cacert", "cacert"],
+  ["--capath", "capath"],
+  ["--cert", "cert"],
+  ["--key", "key"],
+  ["--tls-server-name", "tlsServerName"],
+  ["--log", "log"],
+  ["--journal-socket", "journalSocket"],
+  ["--state-file", "stateFile"],
+]);
 
 /**
  * The field a value option such as `-u` or `--url=...` sets, or undefined
@@ -67,18 +68,18 @@ const VALUE_FLAGS: Record<string, keyof Options> = {
  */
 export function valueOptionField(arg: string): keyof Options | undefined {
   const flag = arg.startsWith("--") ? arg.split("=")[0] as string : arg;
-  return Object.hasOwn(VALUE_FLAGS, flag) ? VALUE_FLAGS[flag] : undefined;
+  return VALUE_FLAGS.get(flag);
 }
 
-const SWITCHES: Record<string, keyof Options> = {
-  "--debug": "debug",
-  "-d": "debug",
-  "--json": "json",
-  "--help": "help",
-  "-h": "help",
-  "--version": "version",
-  "--tls-skip-verify": "tlsSkipVerify",
-};
+const SWITCHES = new Map<string, keyof Options>([
+  ["--debug", "debug"],
+  ["-d", "debug"],
+  ["--json", "json"],
+  ["--help", "help"],
+  ["-h", "help"],
+  ["--version", "version"],
+  ["--tls-skip-verify", "tlsSkipVerify"],
+]);
 
 /**
  * Parses the arguments the way the Vault CLI's users expect: `--flag value`,
@@ -103,7 +104,7 @@ export function parseOptions(args: readonly string[]): Options {
     const equals = arg.startsWith("--") ? arg.indexOf("=") : -1;
     const flag = equals > 0 ? arg.slice(0, equals) : arg;
 
-    const toggle = SWITCHES[flag];
+    const toggle = SWITCHES.get(flag);
     if (toggle !== undefined) {
       if (equals > 0) {
         throw new UsageError(`Option '${flag}' takes no value`);
@@ -112,7 +113,7 @@ export function parseOptions(args: readonly string[]): Options {
       continue;
     }
 
-    const field = VALUE_FLAGS[flag];
+    const field = VALUE_FLAGS.get(flag);
     if (field === undefined) {
       throw new UsageError(
         arg.startsWith("-")
@@ -156,7 +157,7 @@ export function parseOptions(args: readonly string[]): Options {
 }
 
 function isOption(arg: string): boolean {
-  return arg.startsWith("--") || arg in SWITCHES || arg in VALUE_FLAGS;
+  return arg.startsWith("--") || SWITCHES.has(arg) || VALUE_FLAGS.has(arg);
 }
 
 function assign(

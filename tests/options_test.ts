@@ -215,3 +215,16 @@ Deno.test("parseOptions names every command-line mistake in one line", () => {
   rejects(["--timeout", "--json"], "Option '--timeout' needs a value");
   rejects(["--check", "--anything"], "Option '--check' needs a value");
 });
+
+Deno.test("parseOptions refuses words an object inherits, such as 'toString'", () => {
+  for (const word of ["toString", "constructor", "__proto__", "valueOf"]) {
+    rejects(
+      [word],
+      `Unexpected argument '${word}': the target is given with --url`,
+    );
+  }
+  assert.deepEqual(parseOptions(["--url", "constructor"]), {
+    ...DEFAULTS,
+    url: "constructor",
+  });
+});
