@@ -108,7 +108,15 @@ export function resolveTarget(url: string | undefined): Target {
   return parseAddress(variable.value.trim(), "VAULT_ADDR");
 }
 
-function parseAddress(text: string, source: Target["source"]): Target {
+/**
+ * Reads `text` as the target address given by `source`; throws
+ * {@linkcode UsageError} for a bad `--url` and {@linkcode SetupError} for a
+ * bad variable, each naming `source`.
+ */
+export function parseAddress(
+  text: string,
+  source: Target["source"],
+): Target {
   const fail = (why: string) =>
     failure(
       source,

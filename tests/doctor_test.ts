@@ -355,6 +355,31 @@ test("doctor flags a target keepalived cannot see", async () => {
   assert.deepEqual(result.findings, ["error no-target"]);
 });
 
+test("doctor takes the target from BAO_ADDR, which wins over VAULT_ADDR, as the check does", async () => {
+  const result = await doctor({
+    env: `BAO_ADDR=${vault.url}\nVAULT_ADDR=http://198.51.100.20:8200\n`,
+  });
+  assert.equal(result.code, 0, result.stdout + result.stderr);
+  assert.deepEqual(result.findings, []);
+  assert.match(
+    result.stdout,
+    new RegExp(
+      `^target: ${vault.url} \\(from BAO_ADDR in /etc/default/keepalived\\)$`,
+      "m",
+    ),
+  );
+});
+
+test("doctor names the variable a malformed address came from", async () => {
+  const result = await doctor({ env: "VAULT_ADDR=127.0.0.1:8200\n" });
+  assert.equal(result.code, 1);
+  assert.deepEqual(result.findings, ["error bad-target"]);
+  assert.match(
+    result.stdout,
+    /^error \[bad-target\] VAULT_ADDR '127.0.0.1:8200' is not a URL: give this node's Vault address, e.g. 'https:\/\/127.0.0.1:8200'$/m,
+  );
+});
+
 test("doctor warns of variables Deno obeys in keepalived's environment", async () => {
   const env = "/etc/default/keepalived";
   const result = await doctor({

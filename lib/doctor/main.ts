@@ -11,7 +11,7 @@ import { SetupError, UsageError } from "../errors.ts";
 import { type Options, parseOptions, valueOptionField } from "../options.ts";
 import { describe } from "../probe.ts";
 import { debugReport, print, relay, say } from "../report.ts";
-import { hostPort, resolveTarget, type Target } from "../target.ts";
+import { hostPort, parseAddress, type Target } from "../target.ts";
 import { resolveTls, type TlsSettings } from "../tls_settings.ts";
 import { toldByVault, type Verdict } from "../verdict.ts";
 import {
@@ -116,16 +116,16 @@ export async function runDoctor(args: readonly string[]): Promise<number> {
     options = parseOptions(doctor.checkArgs);
   }
 
-  const variable = environment.variables.get("VAULT_ADDR");
+  // As the check resolves it: BAO_ADDR wins over VAULT_ADDR.
+  const address = (["BAO_ADDR", "VAULT_ADDR"] as const)
+    .map((name) => ({ name, ...environment.variables.get(name) }))
+    .find((variable) => variable.value?.trim());
   let target: Target | undefined;
   try {
     if (options.url !== undefined) {
-      target = resolveTarget(options.url);
-    } else if (variable && variable.value.trim() !== "") {
-      target = {
-        ...resolveTarget(variable.value.trim()),
-        source: "VAULT_ADDR",
-      };
+      target = parseAddress(options.url, "--url");
+    } else if (address?.value !== undefined) {
+      target = parseAddress(address.value.trim(), address.name);
     } else {
       findings.push({
         severity: "error",
@@ -153,9 +153,9 @@ export async function runDoctor(args: readonly string[]): Promise<number> {
   }
 
   if (target) {
-    const origin = target.source === "VAULT_ADDR"
-      ? `VAULT_ADDR in ${variable?.file}`
-      : "--url";
+    const origin = target.source === "--url"
+      ? "--url"
+      : `${target.source} in ${address?.file}`;
     facts.push(`target: ${target.address} (from ${origin})`);
     const vips = report.instances.flatMap((instance) => instance.addresses);
     const place = await checkTargetHost(target, vips, host);
