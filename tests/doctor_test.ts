@@ -589,8 +589,11 @@ async function liveHost(wrapperPermissions: string, scriptArgs: string) {
     dir,
     certs,
     wrapper,
-    /** Runs the doctor on this host, keepalived's environment naming `url`. */
-    async doctor(url: string, permissions: string[]) {
+    /**
+     * Runs the doctor on this host, keepalived's environment naming `url`,
+     * with `args` after its own.
+     */
+    async doctor(url: string, permissions: string[], args: string[] = []) {
       await Deno.writeTextFile(
         `${dir}/env`,
         `VAULT_ADDR=${url}\nDENO_DIR=${dir}/deno\n`,
@@ -600,6 +603,7 @@ async function liveHost(wrapperPermissions: string, scriptArgs: string) {
         `${dir}/keepalived.conf`,
         "--env-file",
         `${dir}/env`,
+        ...args,
       ], { permissions, module: DOCTOR });
     },
     async remove() {
@@ -640,6 +644,35 @@ Deno.test({
         await host.remove();
       }
     });
+
+    await t.step(
+      "logging flags given to the doctor are not passed on: it writes nothing",
+      async () => {
+        const host = await liveHost(
+          "--no-prompt --allow-env=VAULT_ADDR --allow-net --allow-read=CERTS",
+          "--cacert CERTS/ca.pem",
+        );
+        await using https = await startHttpsVault(host.certs);
+        try {
+          const result = await host.doctor(https.url, permissions, [
+            "--log",
+            "journal",
+            "--state-file=/nonexistent/last-verdict",
+            "--debug",
+          ]);
+          assert.equal(result.code, 0, result.stdout + result.stderr);
+          assert.ok(
+            result.stdout.includes(
+              `\nran: runuser -u nobody -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin VAULT_ADDR=${https.url} DENO_DIR=${host.dir}/deno ${host.wrapper} --cacert ${host.certs.dir}/ca.pem --debug --json (as keepalived runs it: user nobody, keepalived's environment only)\n`,
+            ),
+            result.stdout,
+          );
+          assert.doesNotMatch(result.stderr, /log: /);
+        } finally {
+          await host.remove();
+        }
+      },
+    );
 
     await t.step(
       "the wrapper may not read the CA: the check cannot tell",

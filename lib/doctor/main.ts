@@ -30,7 +30,7 @@ import { readUsers } from "./passwd.ts";
 import { runScriptLine } from "./run_script.ts";
 import { checkTargetHost } from "./target_host.ts";
 
-/** Check flags the doctor drops from the script line: it only reads. */
+/** Check flags the doctor drops, its own or the script line's: it only reads. */
 const DROPPED = new Set(["--log", "--journal-socket", "--state-file"]);
 const DROPPED_SWITCHES = new Set(["--json", "--debug", "-d"]);
 
@@ -104,9 +104,8 @@ export async function runDoctor(args: readonly string[]): Promise<number> {
       }'`,
     );
   }
-  const scriptArgs = overridden(
-    dropLoggingFlags(script?.call.args ?? []),
-    doctor.checkArgs,
+  const scriptArgs = dropLoggingFlags(
+    overridden(script?.call.args ?? [], doctor.checkArgs),
   );
   let options;
   try {
@@ -174,7 +173,7 @@ export async function runDoctor(args: readonly string[]): Promise<number> {
       if (inProcessWhy === undefined && script?.runAs) {
         const ran = await runScriptLine({
           executable: script.runAs.executable,
-          args: dropDebugFlags(scriptArgs),
+          args: scriptArgs,
           user: script.runAs.user,
           environment: keepalivedEnvironment(environment.variables),
           timeoutS: script.timeoutS,
@@ -311,11 +310,11 @@ function keepalivedEnvironment(
   return environment;
 }
 
-/** The doctor adds its own `--debug --json`; one given twice is a mistake. */
-function dropDebugFlags(args: string[]): string[] {
-  return args.filter((arg) => !DROPPED_SWITCHES.has(arg));
-}
-
+/**
+ * The check's arguments without logging, which would write, and without
+ * `--debug --json`, which the doctor adds itself (one given twice is a
+ * mistake).
+ */
 function dropLoggingFlags(args: string[]): string[] {
   const kept: string[] = [];
   for (let i = 0; i < args.length; i++) {
