@@ -380,6 +380,17 @@ test("doctor names the variable a malformed address came from", async () => {
   );
 });
 
+test("doctor names the flags its own check lacks for a unix socket target", async () => {
+  const result = await doctor({
+    env: "VAULT_ADDR=unix:///run/vault/vault.sock\n",
+  });
+  assert.deepEqual(result.findings, []);
+  assert.match(
+    result.stdout,
+    /^verdict now: not asked, run with --allow-write=\/run\/vault\/vault.sock --allow-net=unix:\/run\/vault\/vault.sock$/m,
+  );
+});
+
 test("doctor warns of variables Deno obeys in keepalived's environment", async () => {
   const env = "/etc/default/keepalived";
   const result = await doctor({

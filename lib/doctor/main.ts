@@ -11,7 +11,7 @@ import { SetupError, UsageError } from "../errors.ts";
 import { type Options, parseOptions, valueOptionField } from "../options.ts";
 import { describe } from "../probe.ts";
 import { debugReport, print, relay, say } from "../report.ts";
-import { hostPort, parseAddress, type Target } from "../target.ts";
+import { accessFlags, parseAddress, type Target } from "../target.ts";
 import { resolveTls, type TlsSettings } from "../tls_settings.ts";
 import { toldByVault, type Verdict } from "../verdict.ts";
 import {
@@ -209,7 +209,9 @@ export async function runDoctor(args: readonly string[]): Promise<number> {
       }
       if (verdict === undefined) {
         facts.push(
-          `verdict now: not asked, run with --allow-net=${hostPort(target)}`,
+          `verdict now: not asked, run with ${
+            accessFlags(target, true).join(" ")
+          }`,
         );
       } else {
         facts.push(
@@ -261,11 +263,7 @@ async function checkInProcess(
   target: Target,
   options: Options,
 ): Promise<Verdict | undefined> {
-  const permitted = Deno.permissions.querySync({
-    name: "net",
-    host: hostPort(target),
-  }).state === "granted";
-  if (!permitted) return undefined;
+  if (accessFlags(target, true).length > 0) return undefined;
 
   const started = performance.now();
   let tls: TlsSettings | undefined;
