@@ -25,10 +25,10 @@ import { deniedVariables } from "./env.ts";
 import { VERSION } from "./version.ts";
 import type { State } from "./verdict.ts";
 
-/** Exit statuses: keepalived reads only zero and non-zero. */
-export const EXIT_ACTIVE = 0;
-export const EXIT_NOT_ACTIVE = 1;
-export const EXIT_USAGE = 2;
+// Exit statuses: keepalived reads only zero and non-zero.
+const EXIT_ACTIVE = 0;
+const EXIT_NOT_ACTIVE = 1;
+const EXIT_USAGE = 2;
 
 /** Runs the program with `args` and returns its exit status. */
 export async function main(args: readonly string[]): Promise<number> {
@@ -65,25 +65,19 @@ export async function main(args: readonly string[]): Promise<number> {
     target = resolveTarget(options.url);
   } catch (error: unknown) {
     if (error instanceof UsageError) {
-      say(error.message);
-      await reportSetup(options, error.message, "usage_error", {
+      return await endBeforeAsking(options, error.message, "usage_error", {
         exit: EXIT_USAGE,
       });
-      return EXIT_USAGE;
     }
     if (!(error instanceof SetupError)) throw error;
-    say(error.message);
-    await reportSetup(options, error.message, "setup_error");
-    return EXIT_NOT_ACTIVE;
+    return await endBeforeAsking(options, error.message, "setup_error");
   }
 
   const permission = netPermissionProblem(target);
   if (permission) {
-    say(permission);
-    await reportSetup(options, permission, "not_permitted", {
+    return await endBeforeAsking(options, permission, "not_permitted", {
       target,
     });
-    return EXIT_NOT_ACTIVE;
   }
 
   const notes: string[] = [];
@@ -94,11 +88,9 @@ export async function main(args: readonly string[]): Promise<number> {
       tls = resolveTls(options);
     } catch (error: unknown) {
       if (!(error instanceof SetupError)) throw error;
-      say(error.message);
-      await reportSetup(options, error.message, "setup_error", {
+      return await endBeforeAsking(options, error.message, "setup_error", {
         target,
       });
-      return EXIT_NOT_ACTIVE;
     }
     notes.push(...tls.notes);
   } else if (TLS_FLAGS.some((field) => options[field] !== undefined)) {
@@ -239,13 +231,17 @@ function netPermissionProblem(target: Target): string | undefined {
   return missing.length > 0 ? accessDenied(target, missing) : undefined;
 }
 
-/** Reports a run that ended before asking Vault, with what it knew. */
-async function reportSetup(
+/**
+ * Ends a run before asking Vault: says `message`, reports it with what the
+ * run knew, and returns the exit status.
+ */
+async function endBeforeAsking(
   options: Options,
   message: string,
   state: State,
   { target, exit = EXIT_NOT_ACTIVE }: { target?: Target; exit?: number } = {},
-): Promise<void> {
+): Promise<number> {
+  say(message);
   const [run, outcome] = setupReport(message, state, exit, {
     check: options.check,
     timeoutMs: options.timeoutMs,
@@ -253,6 +249,7 @@ async function reportSetup(
   });
   if (options.json) jsonReport(run, outcome);
   if (options.log) await logOutcome(options, run, outcome);
+  return exit;
 }
 
 /** What a run knew before it ended: nothing before the options parsed. */
