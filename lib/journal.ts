@@ -5,6 +5,7 @@
  */
 
 import { describe } from "./probe.ts";
+import { socketFlags } from "./target.ts";
 
 /** Syslog priorities the verdict is logged at. */
 export const PRIORITY = { warning: 4, notice: 5, info: 6 } as const;
@@ -30,16 +31,7 @@ export function streamHeader(identifier: string, priority: number): string {
  * that would allow it, or undefined when it may.
  */
 export function journalPermissionProblem(path: string): string | undefined {
-  const missing: string[] = [];
-  for (const name of ["read", "write"] as const) {
-    if (Deno.permissions.querySync({ name, path }).state !== "granted") {
-      missing.push(`--allow-${name}=${path}`);
-    }
-  }
-  const host = `unix:${path}`;
-  if (Deno.permissions.querySync({ name: "net", host }).state !== "granted") {
-    missing.push(`--allow-net=${host}`);
-  }
+  const missing = socketFlags(path, true);
   if (missing.length === 0) return undefined;
   return `the journal socket '${path}' may not be used: run with ${
     missing.join(" ")

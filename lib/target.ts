@@ -44,21 +44,34 @@ export function hostPort(target: Target): string {
 
 /**
  * The Deno permission flags that reaching the target takes: net access to
- * its host and port, or read, write and net access to its unix socket.
- * With `missingOnly`, only those this run has not been granted.
+ * its host and port, or what {@linkcode socketFlags} names for its unix
+ * socket. With `missingOnly`, only those this run has not been granted.
  */
 export function accessFlags(target: Target, missingOnly = false): string[] {
-  const path = target.socketPath;
-  const needed: [Deno.PermissionDescriptor, string][] = path === undefined
-    ? [[
-      { name: "net", host: hostPort(target) },
-      `--allow-net=${hostPort(target)}`,
-    ]]
-    : [
-      [{ name: "read", path }, `--allow-read=${path}`],
-      [{ name: "write", path }, `--allow-write=${path}`],
-      [{ name: "net", host: `unix:${path}` }, `--allow-net=unix:${path}`],
-    ];
+  if (target.socketPath !== undefined) {
+    return socketFlags(target.socketPath, missingOnly);
+  }
+  const host = hostPort(target);
+  return flags([[{ name: "net", host }, `--allow-net=${host}`]], missingOnly);
+}
+
+/**
+ * The Deno permission flags that connecting to the unix socket at `path`
+ * takes: read, write and net access to it. With `missingOnly`, only those
+ * this run has not been granted.
+ */
+export function socketFlags(path: string, missingOnly = false): string[] {
+  return flags([
+    [{ name: "read", path }, `--allow-read=${path}`],
+    [{ name: "write", path }, `--allow-write=${path}`],
+    [{ name: "net", host: `unix:${path}` }, `--allow-net=unix:${path}`],
+  ], missingOnly);
+}
+
+function flags(
+  needed: [Deno.PermissionDescriptor, string][],
+  missingOnly: boolean,
+): string[] {
   return needed
     .filter(([descriptor]) =>
       !missingOnly ||
