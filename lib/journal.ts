@@ -22,7 +22,7 @@ export interface JournalEntry {
  * starts with `<N>` stays as it is) and no forwarding beyond what journald
  * is configured to do.
  */
-export function streamHeader(identifier: string, priority: number): string {
+function streamHeader(identifier: string, priority: number): string {
   return `${identifier}\n\n${priority}\n0\n0\n0\n0\n`;
 }
 

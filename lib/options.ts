@@ -185,10 +185,10 @@ function assign(
  * The shortest deadline: 10 ms, the resolution `--debug` shows it in, is
  * already less than a loopback answer takes on a loaded host.
  */
-export const MIN_TIMEOUT_MS = 10;
+const MIN_TIMEOUT_MS = 10;
 
 /** The longest deadline: an hour is far past any keepalived `timeout`. */
-export const MAX_TIMEOUT_MS = 3_600_000;
+const MAX_TIMEOUT_MS = 3_600_000;
 
 function parseTimeout(flag: string, value: string): number {
   const seconds = /^\d+(\.\d+)?$|^\.\d+$/.test(value) ? Number(value) : NaN;

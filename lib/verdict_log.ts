@@ -86,7 +86,7 @@ export async function logVerdict(
  * The journal line: `key=value` fields, a value quoted when it holds spaces,
  * so that `journalctl -t vault-ha-active-node` reads and greps well.
  */
-export function journalEntry(
+function journalEntry(
   run: Run,
   outcome: Outcome,
   previous: string | undefined,

@@ -51,7 +51,7 @@ export function readEnvironment(
  * files write them: `export` allowed, one level of single or double quotes
  * removed, `#` comments skipped. No expansion.
  */
-export function parseAssignments(text: string): [string, string][] {
+function parseAssignments(text: string): [string, string][] {
   const assignments: [string, string][] = [];
   for (const raw of text.split("\n")) {
     const line = raw.trim().replace(/^export\s+/, "");

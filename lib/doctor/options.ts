@@ -15,7 +15,7 @@ export interface DoctorOptions {
 }
 
 /** Where keepalived reads its configuration by default. */
-export const DEFAULT_CONFIG = "/etc/keepalived/keepalived.conf";
+const DEFAULT_CONFIG = "/etc/keepalived/keepalived.conf";
 
 /** Parses the doctor's arguments; throws {@linkcode UsageError}. */
 export function parseDoctorOptions(args: readonly string[]): DoctorOptions {

@@ -5,7 +5,7 @@
  */
 
 /** The name that marks a command as this check. */
-export const PROGRAM_MARK = "vault-ha-active-node";
+const PROGRAM_MARK = "vault-ha-active-node";
 
 /** Splits a command like a shell would, without any expansion. */
 export function splitCommand(command: string): string[] {
