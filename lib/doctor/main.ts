@@ -16,16 +16,21 @@ import { resolveTls, type TlsSettings } from "../tls_settings.ts";
 import { toldByVault, type Verdict } from "../verdict.ts";
 import {
   checkConfig,
+  type CheckScript,
   comparePriorities,
   type ConfigReport,
   DEFAULT_PATH,
 } from "./config_checks.ts";
-import { DEFAULT_ENV_FILES, readEnvironment } from "./environment.ts";
+import {
+  DEFAULT_ENV_FILES,
+  readEnvironment,
+  type ScriptEnvironment,
+} from "./environment.ts";
 import { runtimeVariableFindings } from "./runtime_variables.ts";
 import { type Finding, formatFinding } from "./finding.ts";
 import { HostFiles } from "./host_files.ts";
 import { readKeepalivedConf } from "./keepalived_conf.ts";
-import { parseDoctorOptions } from "./options.ts";
+import { type DoctorOptions, parseDoctorOptions } from "./options.ts";
 import { readUsers } from "./passwd.ts";
 import { runScriptLine } from "./run_script.ts";
 import { checkTargetHost } from "./target_host.ts";
@@ -36,7 +41,7 @@ const DROPPED_SWITCHES = new Set(["--json", "--debug", "-d"]);
 
 /** Runs the doctor with its arguments; returns the exit status. */
 export async function runDoctor(args: readonly string[]): Promise<number> {
-  let doctor;
+  let doctor: DoctorOptions;
   try {
     doctor = parseDoctorOptions(args);
     parseOptions(doctor.checkArgs);
@@ -51,22 +56,69 @@ export async function runDoctor(args: readonly string[]): Promise<number> {
   }
 
   const host = new HostFiles(doctor.root);
-  const findings: Finding[] = [];
-  const facts: string[] = [];
-  let report: ConfigReport;
-  let environment;
+  const setup = readSetup(host, doctor);
+  if (setup === undefined) return 1;
+  const { report, environment, facts, findings } = setup;
+
+  const script = report.scripts[0];
+  if (script) facts.push(scriptFact(script));
+  const scriptArgs = dropLoggingFlags(
+    overridden(script?.call.args ?? [], doctor.checkArgs),
+  );
+  const options = checkOptions(scriptArgs, doctor.checkArgs);
+
+  const resolved = resolveDoctorTarget(options, environment, findings);
+  if (resolved) {
+    const { target, origin } = resolved;
+    facts.push(`target: ${target.address} (from ${origin})`);
+    const vips = report.instances.flatMap((instance) => instance.addresses);
+    const place = await checkTargetHost(target, vips, host);
+    findings.push(...place.findings);
+    if (place.local) {
+      const how = howToRun(doctor.root, script);
+      const verdict = await runCheckOnce(how, {
+        target,
+        scriptArgs,
+        options: underRoot(options, host),
+        environment,
+        facts,
+      });
+      collectVerdict(verdict, target, facts, findings);
+    } else {
+      facts.push("verdict now: not asked, the target is not this host");
+    }
+  }
+
+  printReport(facts, findings);
+  return findings.some((finding) => finding.severity === "error") ? 1 : 0;
+}
+
+/** The host's setup as keepalived reads it, and the first facts and findings. */
+interface Setup {
+  report: ConfigReport;
+  environment: ScriptEnvironment;
+  facts: string[];
+  findings: Finding[];
+}
+
+/**
+ * Reads keepalived's configuration, its environment and the peers'
+ * configurations; prints the one finding and returns undefined when a file
+ * cannot be read.
+ */
+function readSetup(host: HostFiles, doctor: DoctorOptions): Setup | undefined {
   let reading = "--config";
   try {
     const conf = readKeepalivedConf(host, doctor.config);
     reading = "--env-file";
-    environment = readEnvironment(
+    const environment = readEnvironment(
       host,
       doctor.envFiles ?? DEFAULT_ENV_FILES,
       doctor.envFiles !== undefined,
     );
     const path = environment.variables.get("PATH")?.value ?? DEFAULT_PATH;
     reading = "";
-    report = checkConfig(conf, host, readUsers(host), path);
+    const report = checkConfig(conf, host, readUsers(host), path);
     reading = "--peer-config";
     const peers = doctor.peerConfigs.map((file) => ({
       file,
@@ -74,15 +126,19 @@ export async function runDoctor(args: readonly string[]): Promise<number> {
         checkConfig(readKeepalivedConf(host, file), host, new Map(), path)
           .instances,
     }));
-    findings.push(
-      ...report.findings,
-      ...comparePriorities(report.instances, peers),
-      ...runtimeVariableFindings(environment.variables),
-    );
-    facts.push(`configuration: ${conf.files.join(", ")}`);
-    facts.push(
-      `environment: ${environment.files.join(", ") || "no environment file"}`,
-    );
+    return {
+      report,
+      environment,
+      findings: [
+        ...report.findings,
+        ...comparePriorities(report.instances, peers),
+        ...runtimeVariableFindings(environment.variables),
+      ],
+      facts: [
+        `configuration: ${conf.files.join(", ")}`,
+        `environment: ${environment.files.join(", ") || "no environment file"}`,
+      ],
+    };
   } catch (error: unknown) {
     print(formatFinding({
       severity: "error",
@@ -91,53 +147,66 @@ export async function runDoctor(args: readonly string[]): Promise<number> {
       why: "the doctor cannot check what it cannot read",
       fix: unreadableFix(error, reading),
     }));
-    return 1;
+    return undefined;
   }
+}
 
-  const script = report.scripts[0];
-  if (script) {
-    facts.push(
-      `check: vrrp_script '${script.name}' (${script.where}) runs '${
-        [...script.call.runner, script.call.program, ...script.call.args].join(
-          " ",
-        )
-      }'`,
-    );
-  }
-  const scriptArgs = dropLoggingFlags(
-    overridden(script?.call.args ?? [], doctor.checkArgs),
-  );
-  let options;
+/** The `check:` fact: which script runs the check, and its line. */
+function scriptFact(script: CheckScript): string {
+  const line = [...script.call.runner, script.call.program, ...script.call.args]
+    .join(" ");
+  return `check: vrrp_script '${script.name}' (${script.where}) runs '${line}'`;
+}
+
+/** The check's options: the script line's, else the doctor's own alone. */
+function checkOptions(scriptArgs: string[], doctorArgs: string[]): Options {
   try {
-    options = parseOptions(scriptArgs);
+    return parseOptions(scriptArgs);
   } catch (error: unknown) {
     if (!(error instanceof UsageError)) throw error;
-    options = parseOptions(doctor.checkArgs);
+    return parseOptions(doctorArgs);
   }
+}
 
-  // As the check resolves it: BAO_ADDR wins over VAULT_ADDR.
+/** The target and where it came from, e.g. `VAULT_ADDR in /etc/default/x`. */
+interface DoctorTarget {
+  target: Target;
+  origin: string;
+}
+
+/**
+ * The target as the check resolves it (`--url`, else BAO_ADDR, else
+ * VAULT_ADDR); adds a finding and returns undefined when there is none.
+ */
+function resolveDoctorTarget(
+  options: Options,
+  environment: ScriptEnvironment,
+  findings: Finding[],
+): DoctorTarget | undefined {
   const address = (["BAO_ADDR", "VAULT_ADDR"] as const)
     .map((name) => ({ name, ...environment.variables.get(name) }))
     .find((variable) => variable.value?.trim());
-  let target: Target | undefined;
   try {
     if (options.url !== undefined) {
-      target = parseAddress(options.url, "--url");
-    } else if (address?.value !== undefined) {
-      target = parseAddress(address.value.trim(), address.name);
-    } else {
-      findings.push({
-        severity: "error",
-        code: "no-target",
-        what: `the script line has no --url and keepalived's environment (${
-          environment.files.join(", ") || "no environment file"
-        }) sets no VAULT_ADDR`,
-        why:
-          "keepalived does not pass a login shell's variables: the check fails on every run and this node never takes the VIP",
-        fix:
-          "add --url https://127.0.0.1:8200 to the script line, or VAULT_ADDR to keepalived's environment file",
-      });
+      return { target: parseAddress(options.url, "--url"), origin: "--url" };
     }
+    if (address?.value !== undefined) {
+      return {
+        target: parseAddress(address.value.trim(), address.name),
+        origin: `${address.name} in ${address.file}`,
+      };
+    }
+    findings.push({
+      severity: "error",
+      code: "no-target",
+      what: `the script line has no --url and keepalived's environment (${
+        environment.files.join(", ") || "no environment file"
+      }) sets no VAULT_ADDR`,
+      why:
+        "keepalived does not pass a login shell's variables: the check fails on every run and this node never takes the VIP",
+      fix:
+        "add --url https://127.0.0.1:8200 to the script line, or VAULT_ADDR to keepalived's environment file",
+    });
   } catch (error: unknown) {
     if (!(error instanceof SetupError || error instanceof UsageError)) {
       throw error;
@@ -150,92 +219,131 @@ export async function runDoctor(args: readonly string[]): Promise<number> {
       fix: "correct the address",
     });
   }
+  return undefined;
+}
 
-  if (target) {
-    const origin = target.source === "--url"
-      ? "--url"
-      : `${target.source} in ${address?.file}`;
-    facts.push(`target: ${target.address} (from ${origin})`);
-    const vips = report.instances.flatMap((instance) => instance.addresses);
-    const place = await checkTargetHost(target, vips, host);
-    findings.push(...place.findings);
-    if (place.local) {
-      let verdict: Verdict | undefined;
-      let inProcessWhy = doctor.root !== "/"
-        ? `--root ${doctor.root}: the host's script cannot be run from here`
-        : !script?.runAs
-        ? "keepalived would not run the script line (see the findings)"
-        : script.call.runner.length > 0
-        ? `the script line starts with '${
-          script.call.runner[0]
-        }', not the check: the doctor runs only the check itself`
-        : undefined;
-      if (inProcessWhy === undefined && script?.runAs) {
-        const ran = await runScriptLine({
-          executable: script.runAs.executable,
-          args: scriptArgs,
-          user: script.runAs.user,
-          environment: keepalivedEnvironment(environment.variables),
-          timeoutS: script.timeoutS,
-        });
-        relay(ran.stderr);
-        facts.push(
-          `ran: ${
-            ran.command.join(" ")
-          } (as keepalived runs it: user ${script.runAs.user}, keepalived's environment only)`,
-        );
-        if (ran.killed) {
-          verdict = {
-            active: false,
-            state: "timeout",
-            reason:
-              `the script line did not end within keepalived's timeout (${script.timeoutS} s), so keepalived would kill it`,
-          };
-        } else if (ran.verdict) {
-          verdict = ran.verdict as Verdict;
-        } else {
-          inProcessWhy = `the script line could not be run: ${ran.problem}`;
-        }
-      }
-      // TODO: the in-process check is not the script user's and reads
-      // none of keepalived's TLS variables; it stays for --root and for
-      // script lines such as 'deno run ... main.ts' that the doctor will
-      // not run as they stand.
-      if (inProcessWhy !== undefined) {
-        facts.push(
-          `ran: the check in the doctor's own process, not as the script user and with none of keepalived's environment but VAULT_ADDR (${inProcessWhy})`,
-        );
-        verdict = await checkInProcess(target, underRoot(options, host));
-      }
-      if (verdict === undefined) {
-        facts.push(
-          `verdict now: not asked, run with ${
-            accessFlags(target, true).join(" ")
-          }`,
-        );
-      } else {
-        facts.push(
-          `verdict now: ${
-            verdict.active ? "active" : "not active"
-          } (${verdict.state}): ${verdict.reason}`,
-        );
-        if (!toldByVault(verdict.state)) {
-          findings.push({
-            severity: "error",
-            code: "check-cannot-tell",
-            what:
-              `the check cannot tell whether this node is active: ${verdict.reason}`,
-            why:
-              "it fails on every run, so this node never takes the VIP, even when its Vault is active",
-            fix: "fix what the reason names, then run the doctor again",
-          });
-        }
-      }
-    } else {
-      facts.push("verdict now: not asked, the target is not this host");
+/** How the doctor runs the check: the script line as keepalived would, or in its own process, and why. */
+type HowToRun =
+  | { script: CheckScript; runAs: NonNullable<CheckScript["runAs"]> }
+  | { inProcessWhy: string };
+
+/** Runs the script line when keepalived would and the doctor can. */
+function howToRun(root: string, script: CheckScript | undefined): HowToRun {
+  if (root !== "/") {
+    return {
+      inProcessWhy: `--root ${root}: the host's script cannot be run from here`,
+    };
+  }
+  if (!script?.runAs) {
+    return {
+      inProcessWhy:
+        "keepalived would not run the script line (see the findings)",
+    };
+  }
+  if (script.call.runner.length > 0) {
+    return {
+      inProcessWhy: `the script line starts with '${
+        script.call.runner[0]
+      }', not the check: the doctor runs only the check itself`,
+    };
+  }
+  return { script, runAs: script.runAs };
+}
+
+/** What running the check needs besides how. */
+interface CheckRun {
+  target: Target;
+  /** The script line's arguments, for running it as keepalived would. */
+  scriptArgs: string[];
+  /** Its options, with TLS files under --root, for the in-process check. */
+  options: Options;
+  environment: ScriptEnvironment;
+  /** Where the `ran:` fact goes. */
+  facts: string[];
+}
+
+/**
+ * Runs the check once as `how` says, falling back to the doctor's own
+ * process when the script line cannot be run; undefined when the doctor may
+ * not reach the target.
+ */
+async function runCheckOnce(
+  how: HowToRun,
+  run: CheckRun,
+): Promise<Verdict | undefined> {
+  let inProcessWhy: string;
+  if ("inProcessWhy" in how) {
+    inProcessWhy = how.inProcessWhy;
+  } else {
+    const { script, runAs } = how;
+    const ran = await runScriptLine({
+      executable: runAs.executable,
+      args: run.scriptArgs,
+      user: runAs.user,
+      environment: keepalivedEnvironment(run.environment.variables),
+      timeoutS: script.timeoutS,
+    });
+    relay(ran.stderr);
+    run.facts.push(
+      `ran: ${
+        ran.command.join(" ")
+      } (as keepalived runs it: user ${runAs.user}, keepalived's environment only)`,
+    );
+    if (ran.killed) {
+      return {
+        active: false,
+        state: "timeout",
+        reason:
+          `the script line did not end within keepalived's timeout (${script.timeoutS} s), so keepalived would kill it`,
+      };
     }
+    if (ran.verdict) return ran.verdict as Verdict;
+    inProcessWhy = `the script line could not be run: ${ran.problem}`;
   }
 
+  // TODO: the in-process check is not the script user's and reads
+  // none of keepalived's TLS variables; it stays for --root and for
+  // script lines such as 'deno run ... main.ts' that the doctor will
+  // not run as they stand.
+  run.facts.push(
+    `ran: the check in the doctor's own process, not as the script user and with none of keepalived's environment but VAULT_ADDR (${inProcessWhy})`,
+  );
+  return await checkInProcess(run.target, run.options);
+}
+
+/** The `verdict now:` fact, and a finding when the check cannot tell. */
+function collectVerdict(
+  verdict: Verdict | undefined,
+  target: Target,
+  facts: string[],
+  findings: Finding[],
+): void {
+  if (verdict === undefined) {
+    facts.push(
+      `verdict now: not asked, run with ${accessFlags(target, true).join(" ")}`,
+    );
+    return;
+  }
+  facts.push(
+    `verdict now: ${
+      verdict.active ? "active" : "not active"
+    } (${verdict.state}): ${verdict.reason}`,
+  );
+  if (!toldByVault(verdict.state)) {
+    findings.push({
+      severity: "error",
+      code: "check-cannot-tell",
+      what:
+        `the check cannot tell whether this node is active: ${verdict.reason}`,
+      why:
+        "it fails on every run, so this node never takes the VIP, even when its Vault is active",
+      fix: "fix what the reason names, then run the doctor again",
+    });
+  }
+}
+
+/** Prints the facts, each finding, and the summary line. */
+function printReport(facts: string[], findings: Finding[]): void {
   print(["vault-ha-active-node doctor", ...facts].join("\n"));
   for (const finding of findings) print("\n" + formatFinding(finding));
   const errors = findings.filter((f) => f.severity === "error").length;
@@ -252,7 +360,6 @@ export async function runDoctor(args: readonly string[]): Promise<number> {
         }, no errors: the VIP follows the active Vault node`
         : "No problems found: the VIP follows the active Vault node"),
   );
-  return errors > 0 ? 1 : 0;
 }
 
 /**
