@@ -353,6 +353,15 @@ test("doctor flags a target keepalived cannot see", async () => {
   const result = await doctor({ env: "# VAULT_ADDR is in root's .bashrc\n" });
   assert.equal(result.code, 1);
   assert.deepEqual(result.findings, ["error no-target"]);
+  assert.ok(
+    result.stdout.includes(
+      `error [no-target] the script line has no --url and keepalived's environment (/etc/default/keepalived) sets neither BAO_ADDR nor VAULT_ADDR
+  why: keepalived does not pass a login shell's variables: the check fails on every run and this node never takes the VIP
+  fix: add --url https://127.0.0.1:8200 to the script line, or VAULT_ADDR to keepalived's environment file (or BAO_ADDR, with --allow-env=BAO_ADDR for the check)
+`,
+    ),
+    result.stdout,
+  );
 });
 
 test("doctor takes the target from BAO_ADDR, which wins over VAULT_ADDR, as the check does", async () => {
@@ -367,6 +376,10 @@ test("doctor takes the target from BAO_ADDR, which wins over VAULT_ADDR, as the 
       `^target: ${vault.url} \\(from BAO_ADDR in /etc/default/keepalived\\)$`,
       "m",
     ),
+  );
+  assert.match(
+    result.stdout,
+    /^ran: the check in the doctor's own process, not as the script user and with none of keepalived's environment but BAO_ADDR \(--root \/\S+: the host's script cannot be run from here\)$/m,
   );
 });
 
@@ -449,6 +462,10 @@ test("doctor's check flags replace the script line's and keep the others", async
     new RegExp(
       `target ${vault.url} \\(from --url\\), check health, deadline 0.5 s\n`,
     ),
+  );
+  assert.match(
+    result.stdout,
+    /^ran: the check in the doctor's own process, not as the script user and with none of keepalived's environment \(--root \/\S+: the host's script cannot be run from here\)$/m,
   );
 });
 

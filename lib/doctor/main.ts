@@ -201,11 +201,11 @@ function resolveDoctorTarget(
       code: "no-target",
       what: `the script line has no --url and keepalived's environment (${
         environment.files.join(", ") || "no environment file"
-      }) sets no VAULT_ADDR`,
+      }) sets neither BAO_ADDR nor VAULT_ADDR`,
       why:
         "keepalived does not pass a login shell's variables: the check fails on every run and this node never takes the VIP",
       fix:
-        "add --url https://127.0.0.1:8200 to the script line, or VAULT_ADDR to keepalived's environment file",
+        "add --url https://127.0.0.1:8200 to the script line, or VAULT_ADDR to keepalived's environment file (or BAO_ADDR, with --allow-env=BAO_ADDR for the check)",
     });
   } catch (error: unknown) {
     if (!(error instanceof SetupError || error instanceof UsageError)) {
@@ -305,8 +305,10 @@ async function runCheckOnce(
   // none of keepalived's TLS variables; it stays for --root and for
   // script lines such as 'deno run ... main.ts' that the doctor will
   // not run as they stand.
+  // The target is all it takes from keepalived's environment.
+  const but = run.target.source === "--url" ? "" : ` but ${run.target.source}`;
   run.facts.push(
-    `ran: the check in the doctor's own process, not as the script user and with none of keepalived's environment but VAULT_ADDR (${inProcessWhy})`,
+    `ran: the check in the doctor's own process, not as the script user and with none of keepalived's environment${but} (${inProcessWhy})`,
   );
   return await checkInProcess(run.target, run.options);
 }
