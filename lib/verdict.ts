@@ -63,12 +63,9 @@ type Json = Record<string, unknown>;
 
 /** Decides from an answer of `GET /v1/sys/leader`. */
 export function decideLeader(probe: Probe): Verdict {
-  if (probe.failure) {
-    return notActive(probe.failure.kind, probe.failure.message);
-  }
-  const answer = probe.answer;
-  const early = decideStatus(answer, probe.url);
-  if (early) return early;
+  const read = answerToRead(probe);
+  if ("verdict" in read) return read.verdict;
+  const { answer } = read;
 
   if (answer.status === 503) {
     const errors = errorList(answer);
@@ -181,12 +178,9 @@ const HEALTH_STATES: Record<number, [State, string]> = {
  * the leader endpoint can (`ha_enabled`).
  */
 export function decideHealth(probe: Probe): Verdict {
-  if (probe.failure) {
-    return notActive(probe.failure.kind, probe.failure.message);
-  }
-  const answer = probe.answer;
-  const early = decideStatus(answer, probe.url);
-  if (early) return early;
+  const read = answerToRead(probe);
+  if ("verdict" in read) return read.verdict;
+  const { answer } = read;
 
   const known = HEALTH_STATES[answer.status];
   if (known) return notActive(known[0], known[1]);
@@ -301,6 +295,20 @@ export function noTimeLeft(timeoutMs: number, leftMs: number): Verdict {
       timeoutMs / 1000
     } s --timeout: Vault was not asked; fill Deno's cache for the script user (see the README's install) or raise --timeout if keepalived's timeout allows`,
   );
+}
+
+/**
+ * The answer to read, or the verdict reached without reading it: the request
+ * failed, or the status alone decides.
+ */
+function answerToRead(
+  probe: Probe,
+): { answer: Answer } | { verdict: Verdict } {
+  if (probe.failure) {
+    return { verdict: notActive(probe.failure.kind, probe.failure.message) };
+  }
+  const early = decideStatus(probe.answer, probe.url);
+  return early ? { verdict: early } : { answer: probe.answer };
 }
 
 function decideStatus(answer: Answer, url: string): Verdict | undefined {
