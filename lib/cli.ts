@@ -4,7 +4,7 @@
  */
 
 import { type Outcome, runCheck } from "./check.ts";
-import { describe } from "./probe.ts";
+import { describe, millisecondsSince } from "./probe.ts";
 import { SetupError, UsageError } from "./errors.ts";
 import { helpText } from "./help.ts";
 import {
@@ -282,5 +282,5 @@ function setupReport(
  * of milliseconds on a loaded host) comes before it.
  */
 function sinceStart(): number {
-  return Math.round(performance.now() * 10) / 10;
+  return millisecondsSince(0);
 }

@@ -92,9 +92,17 @@ export function startProbe(
   return (outcome) => ({
     endpoint,
     url,
-    elapsedMs: Math.round((performance.now() - started) * 10) / 10,
+    elapsedMs: millisecondsSince(started),
     ...outcome,
   });
+}
+
+/**
+ * Milliseconds from `started` (a `performance.now()` reading) until now, to
+ * a tenth, as every time the check reports is given.
+ */
+export function millisecondsSince(started: number): number {
+  return Math.round((performance.now() - started) * 10) / 10;
 }
 
 /** The failure of an answer cut off at {@linkcode MAX_BODY_BYTES}. */

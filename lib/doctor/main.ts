@@ -9,7 +9,7 @@
 import { runCheck } from "../check.ts";
 import { SetupError, UsageError } from "../errors.ts";
 import { type Options, parseOptions, valueOptionField } from "../options.ts";
-import { describe } from "../probe.ts";
+import { describe, millisecondsSince } from "../probe.ts";
 import { debugReport, print, relay, say } from "../report.ts";
 import { accessFlags, parseAddress, type Target } from "../target.ts";
 import { resolveTls, type TlsSettings } from "../tls_settings.ts";
@@ -389,7 +389,7 @@ async function checkInProcess(
     target,
     check: options.check,
     timeoutMs: options.timeoutMs,
-    elapsedMs: Math.round((performance.now() - started) * 10) / 10,
+    elapsedMs: millisecondsSince(started),
     exit: outcome.verdict.active ? 0 : 1,
     warnings: tls?.warnings ?? [],
   }, outcome);
