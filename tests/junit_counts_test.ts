@@ -37,6 +37,24 @@ Deno.test("countJunit counts top-level tests by outcome, leaving steps out", () 
   assert.deepEqual(countJunit(REPORT), { passed: 3, failed: 3, ignored: 1 });
 });
 
+Deno.test("countJunit leaves out steps filed under another suite than their test", () => {
+  const report = `<testsuites name="deno test" tests="3">
+    <testsuite name="./support/helper.ts" tests="1">
+        <testcase name="shared set-up" classname="./support/helper.ts" line="9" col="8">
+            <failure message="1 test step failed">1 test step failed.</failure>
+        </testcase>
+    </testsuite>
+    <testsuite name="./c_test.ts" tests="2">
+        <testcase name="shared set-up &gt; one" classname="./c_test.ts" line="3" col="15">
+        </testcase>
+        <testcase name="shared set-up &gt; two" classname="./c_test.ts" line="3" col="15">
+            <failure message="Uncaught Error: z">Error: z</failure>
+        </testcase>
+    </testsuite>
+</testsuites>`;
+  assert.deepEqual(countJunit(report), { passed: 0, failed: 1, ignored: 0 });
+});
+
 Deno.test("countJunit counts nothing in a report without suites", () => {
   assert.deepEqual(
     countJunit('<testsuites name="deno test" tests="0"></testsuites>'),

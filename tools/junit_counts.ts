@@ -18,25 +18,28 @@ export interface Counts {
 /**
  * Counts the testcases of a JUnit report as Deno writes it. A testcase with
  * a `<failure>` or `<error>` failed, one with `<skipped/>` was ignored, any
- * other passed. Steps (named `test > step` after a test of the same suite)
- * are left out.
+ * other passed. Steps (named `test > step` after a test of the report) are
+ * left out. The parent test is looked for across every suite, because Deno
+ * files a test under the module that called `Deno.test` (a shared helper,
+ * say) and its steps under the test file that defined them.
  */
 export function countJunit(xml: string): Counts {
   const counts: Counts = { passed: 0, failed: 0, ignored: 0 };
-  for (const suite of xml.matchAll(/<testsuite\b[\s\S]*?<\/testsuite>/g)) {
-    const cases = [...suite[0].matchAll(
+  const suites = [...xml.matchAll(/<testsuite\b[\s\S]*?<\/testsuite>/g)];
+  const cases = suites.flatMap((suite) =>
+    [...suite[0].matchAll(
       /<testcase\b([^>]*?)(?:\/>|>([\s\S]*?)<\/testcase>)/g,
     )].map((found) => ({
       name: /\bname="([^"]*)"/.exec(found[1] ?? "")?.[1] ?? "",
       body: found[2] ?? "",
-    }));
-    const names = new Set(cases.map((testcase) => testcase.name));
-    for (const { name, body } of cases) {
-      if (isStep(name, names)) continue;
-      if (/<(failure|error)\b/.test(body)) counts.failed++;
-      else if (/<skipped\b/.test(body)) counts.ignored++;
-      else counts.passed++;
-    }
+    }))
+  );
+  const names = new Set(cases.map((testcase) => testcase.name));
+  for (const { name, body } of cases) {
+    if (isStep(name, names)) continue;
+    if (/<(failure|error)\b/.test(body)) counts.failed++;
+    else if (/<skipped\b/.test(body)) counts.ignored++;
+    else counts.passed++;
   }
   return counts;
 }
